@@ -1,0 +1,66 @@
+"""Vestibule: an OAuth 2.1 / OpenID Connect server with invite-aware registration."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
+    """Build an app: config → extensions → oauth → blueprints → CLI → error handlers."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+        instance_path=str(ROOT / "instance"),
+    )
+    config_cls = config if isinstance(config, type) else load_config(config)
+    config_cls.validate()
+    app.config.from_object(config_cls)
+    app.config.update(overrides)
+    if app.config["AUTHLIB_INSECURE_TRANSPORT"]:
+        os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    _init_extensions(app)
+    from app.oauth.server import init_oauth
+
+    init_oauth(app)
+    _register_blueprints(app)
+    from app.cli import register_cli
+
+    register_cli(app)
+    from app.errors import register_error_handlers
+    from app.security import init_security
+
+    register_error_handlers(app)
+    init_security(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.extensions import csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.oauth.views import bp as oauth_bp
+    from app.web.i18n import translate
+    from app.web.views import bp as web_bp
+
+    app.register_blueprint(oauth_bp)
+    app.register_blueprint(web_bp)
+    app.jinja_env.globals["t"] = translate

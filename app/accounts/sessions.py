@@ -1,0 +1,72 @@
+"""Browser sign-in sessions: the cookie holds an opaque id, the database decides."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, g, session
+from sqlalchemy import select
+
+from app.crypto import hash_secret, new_secret
+from app.extensions import db
+from app.models import Account, BrowserSession, utcnow
+
+_SID = "sid"
+_BROWSER = "browser"
+
+
+def start_session(account: Account) -> BrowserSession:
+    """Sign ``account`` in on this browser, replacing any earlier session."""
+    end_session()
+    secret = new_secret()
+    now = utcnow()
+    row = BrowserSession(
+        sid_hash=hash_secret(secret),
+        public_sid=new_secret(16),
+        account=account,
+        auth_time=now,
+        expires_at=now + timedelta(seconds=current_app.config["BROWSER_SESSION_LIFETIME"]),
+    )
+    db.session.add(row)
+    db.session.commit()
+    session[_SID] = secret
+    g.browser_session = row
+    return row
+
+
+def current_session() -> BrowserSession | None:
+    """The active sign-in session of this browser, if any."""
+    if "browser_session" not in g:
+        secret = session.get(_SID)
+        row = None
+        if isinstance(secret, str):
+            row = db.session.scalar(
+                select(BrowserSession).where(BrowserSession.sid_hash == hash_secret(secret))
+            )
+        g.browser_session = row if row is not None and row.is_active() else None
+    return g.browser_session
+
+
+def current_account() -> Account | None:
+    """The signed-in account of this browser, if any."""
+    row = current_session()
+    return row.account if row else None
+
+
+def end_session() -> None:
+    """Sign this browser out: the session row ends, the cookie is cleared."""
+    row = current_session()
+    if row is not None:
+        row.ended_at = utcnow()
+        db.session.commit()
+    session.pop(_SID, None)
+    g.browser_session = None
+
+
+def browser_secret() -> str:
+    """A per-browser secret that binds paused authorization requests to this browser."""
+    value = session.get(_BROWSER)
+    if not isinstance(value, str):
+        value = new_secret()
+        session[_BROWSER] = value
+    return value

@@ -1,0 +1,50 @@
+"""HTTP errors rendered at the edge: HTML for pages, JSON for API and protocol endpoints."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+#: Paths whose clients are programs, answered in JSON.
+JSON_PREFIXES = ("/token", "/userinfo", "/revoke", "/introspect", "/api/", "/.well-known", "/jwks")
+
+
+def wants_json() -> bool:
+    """Whether the current request came from a program rather than a browser page."""
+    return request.path.startswith(JSON_PREFIXES)
+
+
+def _error_code(exc: HTTPException) -> str:
+    return {400: "invalid_request", 401: "invalid_token", 403: "access_denied",
+            404: "not_found", 405: "method_not_allowed", 413: "request_too_large",
+            429: "too_many_requests"}.get(exc.code or 500, "server_error")
+
+
+def handle_http_error(exc: HTTPException):
+    """Any werkzeug HTTP error, without a stack trace."""
+    if exc.response is not None:
+        return exc.response
+    if type(exc).__module__.startswith("authlib."):
+        # Authlib's 401/403 carry their own JSON body and WWW-Authenticate header.
+        return exc
+    if isinstance(exc, CSRFError):
+        description = "The form expired or was not sent from this site; please try again."
+    else:
+        description = exc.description
+    code = exc.code or 500
+    if wants_json():
+        return jsonify(error=_error_code(exc), error_description=description), code
+    return render_template("oauth/error.html", error=_error_code(exc), description=description), code
+
+
+def handle_unexpected(exc: Exception):
+    """A bug: log it, answer 500 without details."""
+    current_app.logger.exception("unhandled error")
+    return handle_http_error(InternalServerError("Something went wrong on our side."))
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Attach the handlers to ``app``."""
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,63 @@
+"""Browser sign-in sessions and paused authorization requests.
+
+Both live in the database, never in one process's memory, so any instance behind
+the load balancer can continue a flow another instance started (spec §7.2).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.accounts import Account
+from app.models.base import Base, UTCDateTime, utcnow
+
+
+class BrowserSession(Base):
+    """A signed-in browser. The cookie holds only the opaque ``sid``; signing out
+    ends the row, so a copied cookie stops working too."""
+
+    __tablename__ = "browser_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: SHA-256 of the opaque session id kept in the (signed) cookie.
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Public, non-secret identifier used as the ``sid`` claim.
+    public_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    auth_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account] = relationship()
+
+    def is_active(self) -> bool:
+        """Not ended, not expired, and the account is not disabled."""
+        return self.ended_at is None and utcnow() < self.expires_at and not self.account.disabled
+
+
+class Interaction(Base):
+    """A paused authorization request waiting for the person (sign-in, consent).
+
+    ``params`` holds the validated request parameters; resuming re-validates them
+    from scratch. The row is bound to the browser that started it.
+    """
+
+    __tablename__ = "interactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: Opaque identifier that appears in the interaction URLs.
+    uid: Mapped[str] = mapped_column(String(64), unique=True)
+    #: SHA-256 of the browser-binding secret held in the browser's cookie.
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Set when the person signed in for this request (satisfies prompt=login).
+    login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def is_expired(self) -> bool:
+        """Whether the pause outlived its lifetime."""
+        return utcnow() >= self.expires_at

@@ -1,0 +1,143 @@
+"""The authorization endpoint's logic: validate, pause for the person, resume, answer.
+
+Views call ``start``, ``resume`` and ``decide``; each returns either a response for
+the browser or a ``Step`` the web layer renders (sign-in or consent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from flask import Response, current_app, redirect, render_template, request, url_for
+
+from app.models import BrowserSession, Client, Interaction
+from app.oauth import interaction as pauses
+from app.oauth.server import authorization_server
+
+
+@dataclass
+class Step:
+    """A page the person must see before the request can be answered."""
+
+    name: str  # pauses.LOGIN or pauses.CONSENT
+    interaction: Interaction
+    client: Client
+    scope: str
+
+    @property
+    def login_hint(self) -> str:
+        """The RP's ``login_hint``, to pre-fill the sign-in form."""
+        return self.interaction.params.get("login_hint", "")
+
+    @property
+    def ui_locales(self) -> str:
+        """The RP's ``ui_locales`` preference."""
+        return self.interaction.params.get("ui_locales", "")
+
+    @property
+    def redirect_origin(self) -> str:
+        """Origin of the redirect_uri (the CSP form-action must allow it)."""
+        parts = urlsplit(self.interaction.params.get("redirect_uri", ""))
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+def start(browser: BrowserSession | None, browser_secret: str) -> Response:
+    """Handle a fresh ``/authorize`` request (GET or POST)."""
+    params = pauses.request_params(request.values)
+    if params is None:
+        return error_page(InvalidRequestError("The request is too large."))
+    try:
+        grant = authorization_server().get_consent_grant(end_user=browser)
+    except OAuth2Error as error:
+        return error_response(error)
+    except ValueError:
+        # Authlib refuses to build an error whose text would echo forbidden characters.
+        return error_page(InvalidRequestError("Malformed authorization request."))
+    step = pauses.required_step(params, grant.client, browser)
+    if step is None:
+        return _issue(grant, browser)
+    if "none" in params.get("prompt", "").split():
+        error_cls = LoginRequiredError if step == pauses.LOGIN else ConsentRequiredError
+        return error_response(
+            error_cls(redirect_uri=grant.redirect_uri, state=params.get("state"))
+        )
+    paused = pauses.pause(params, browser_secret)
+    return redirect(url_for("web.interaction", uid=paused.uid), code=303)
+
+
+def resume(interaction: Interaction, browser: BrowserSession | None) -> Response | Step:
+    """Continue a paused request: the next page to show, or the answer to the client."""
+    grant = _revalidate(interaction, browser)
+    if isinstance(grant, Response):
+        return grant
+    step = pauses.required_step(interaction.params, grant.client, browser, interaction)
+    if step is None:
+        return _issue(grant, browser, interaction)
+    scope = pauses.granted_scope(interaction.params, grant.client)
+    return Step(step, interaction, grant.client, scope)
+
+
+def decide(interaction: Interaction, browser: BrowserSession, allow: bool) -> Response:
+    """Answer the consent screen: remember and issue a code, or send access_denied."""
+    grant = _revalidate(interaction, browser)
+    if isinstance(grant, Response):
+        return grant
+    if not allow:
+        pauses.finish(interaction)
+        error = AccessDeniedError(
+            redirect_uri=grant.redirect_uri, state=interaction.params.get("state")
+        )
+        return error_response(error)
+    scope = pauses.granted_scope(interaction.params, grant.client)
+    pauses.remember_consent(browser.account_id, grant.client, scope)
+    return _issue(grant, browser, interaction)
+
+
+def _revalidate(interaction: Interaction, browser: BrowserSession | None):
+    stored = pauses.StoredAuthorizationRequest(interaction.params)
+    try:
+        return authorization_server().get_consent_grant(stored, end_user=browser)
+    except OAuth2Error as error:
+        pauses.finish(interaction)
+        return error_response(error)
+
+
+def _issue(grant, browser: BrowserSession, interaction: Interaction | None = None) -> Response:
+    response = authorization_server().create_authorization_response(
+        request=grant.request, grant_user=browser, grant=grant
+    )
+    if interaction is not None:
+        pauses.finish(interaction)
+    return to_client(response)
+
+
+def to_client(response: Response) -> Response:
+    """Finish a redirect to the client: RFC 9207 ``iss``; 303 when answering a POST."""
+    if response.location:
+        response.location = add_params_to_uri(
+            response.location, [("iss", current_app.config["ISSUER"])]
+        )
+        if request.method == "POST":
+            response.status_code = 303
+    return response
+
+
+def error_response(error: OAuth2Error) -> Response:
+    """Redirect the error to a validated redirect_uri, or show it on an error page."""
+    if error.redirect_uri:
+        server = authorization_server()
+        return to_client(server.handle_error_response(None, error))
+    return error_page(error)
+
+
+def error_page(error: OAuth2Error) -> Response:
+    """An HTML page for errors that must not be redirected (unknown client, bad URI)."""
+    html = render_template(
+        "oauth/error.html", error=error.error, description=error.get_error_description()
+    )
+    return Response(html, status=400, mimetype="text/html")

@@ -1,0 +1,62 @@
+"""Claims about a person, released per scope (OIDC Core §5.4), and ID-token hints."""
+
+from __future__ import annotations
+
+from flask import current_app
+from joserfc import jwt
+from joserfc.errors import JoseError
+
+from app.models import Account
+from app.oauth import keys
+
+SCOPE_CLAIMS = {
+    "profile": ("name", "given_name", "family_name", "updated_at"),
+    "email": ("email", "email_verified"),
+    "phone": ("phone_number", "phone_number_verified"),
+}
+
+CLAIMS_SUPPORTED = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid"] + [
+    claim for claims in SCOPE_CLAIMS.values() for claim in claims
+]
+
+
+def user_claims(account: Account, scope: str) -> dict:
+    """``sub`` plus the claims the granted scopes release, omitting unknown values."""
+    values = {
+        "name": account.name,
+        "given_name": account.given_name,
+        "family_name": account.family_name,
+        "updated_at": int(account.updated_at.timestamp()) if account.updated_at else None,
+        "email": account.email,
+        "email_verified": account.email_verified if account.email else None,
+        "phone_number": account.phone_number,
+        "phone_number_verified": account.phone_number_verified if account.phone_number else None,
+    }
+    claims = {"sub": account.sub}
+    for granted in (scope or "").split():
+        for claim in SCOPE_CLAIMS.get(granted, ()):
+            if values[claim] is not None:
+                claims[claim] = values[claim]
+    return claims
+
+
+def decode_id_token_hint(hint: str) -> dict | None:
+    """The claims of an ID token this server signed, or None if it is not one.
+
+    Expiry is deliberately not checked: an RP may pass an expired ID token as a hint
+    (OIDC Core §3.1.2.1, RP-Initiated Logout §2).
+    """
+    try:
+        token = jwt.decode(hint, keys.verification_keys(), algorithms=["RS256"])
+    except (JoseError, ValueError, TypeError):
+        return None
+    claims = token.claims
+    if claims.get("iss") != current_app.config["ISSUER"] or not isinstance(claims.get("sub"), str):
+        return None
+    return claims
+
+
+def audiences(claims: dict) -> list[str]:
+    """The ``aud`` claim as a list."""
+    aud = claims.get("aud")
+    return [aud] if isinstance(aud, str) else list(aud or [])

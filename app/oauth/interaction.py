@@ -1,0 +1,152 @@
+"""Pausing an authorization request while the person signs in or consents, and
+resuming it (the node-oidc-provider "interaction" model).
+
+The validated request parameters are stored in the database under an opaque uid,
+bound to the browser that started them; resuming rebuilds the OAuth request from
+them and validates it again from scratch, on whichever instance serves it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from flask import current_app
+from sqlalchemy import select
+
+from app.crypto import hash_secret, new_secret
+from app.extensions import db
+from app.models import BrowserSession, Client, Consent, Interaction, utcnow
+from app.oauth.claims import decode_id_token_hint
+
+#: Stored requests larger than this are refused (bytes of parameter text).
+MAX_PARAMS_SIZE = 16 * 1024
+
+LOGIN = "login"
+CONSENT = "consent"
+
+
+class StoredAuthorizationRequest(OAuth2Request):
+    """An authorization request rebuilt from stored parameters."""
+
+    def __init__(self, params: dict[str, str]):
+        super().__init__("GET", current_app.config["ISSUER"] + "/authorize")
+        self.payload = BasicOAuth2Payload(dict(params))
+
+    @property
+    def args(self):
+        return self.payload.data
+
+    @property
+    def form(self):
+        return {}
+
+
+def request_params(values) -> dict[str, str] | None:
+    """Single-valued parameters of the incoming request, or None when too large."""
+    params = {key: values.get(key) for key in values}
+    if sum(len(k) + len(v) for k, v in params.items()) > MAX_PARAMS_SIZE:
+        return None
+    return params
+
+
+def pause(params: dict[str, str], browser_secret: str) -> Interaction:
+    """Store the request under a fresh opaque uid bound to this browser."""
+    now = utcnow()
+    row = Interaction(
+        uid=new_secret(24),
+        browser_hash=hash_secret(browser_secret),
+        params=params,
+        created_at=now,
+        expires_at=now + timedelta(seconds=current_app.config["INTERACTION_LIFETIME"]),
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def load(uid: str, browser_secret: str) -> Interaction | None:
+    """The paused request ``uid`` if this browser started it and it has not expired."""
+    row = db.session.scalar(select(Interaction).where(Interaction.uid == uid))
+    if row is None or row.is_expired():
+        return None
+    if row.browser_hash != hash_secret(browser_secret):
+        return None
+    return row
+
+
+def finish(row: Interaction) -> None:
+    """Forget a paused request once it has been answered."""
+    db.session.delete(row)
+    db.session.commit()
+
+
+def required_step(
+    params: dict[str, str],
+    client: Client,
+    browser: BrowserSession | None,
+    interaction: Interaction | None = None,
+) -> str | None:
+    """What the person must still do before a code can be issued: LOGIN, CONSENT or None."""
+    signed_in_here = interaction is not None and interaction.login_at is not None
+    if browser is None or (not signed_in_here and _login_needed(params, browser)):
+        return LOGIN
+    if _consent_needed(params, client, browser):
+        return CONSENT
+    return None
+
+
+def _login_needed(params: dict[str, str], browser: BrowserSession) -> bool:
+    if "login" in params.get("prompt", "").split():
+        return True
+    max_age = params.get("max_age")
+    if max_age is not None:
+        age = (utcnow() - browser.auth_time).total_seconds()
+        if age > int(max_age):
+            return True
+    hint = params.get("id_token_hint")
+    if hint is not None:
+        claims = decode_id_token_hint(hint)
+        if claims is None or claims["sub"] != browser.account.sub:
+            return True
+    return False
+
+
+def _consent_needed(params: dict[str, str], client: Client, browser: BrowserSession) -> bool:
+    if "consent" in params.get("prompt", "").split():
+        return True
+    if client.first_party:
+        return False
+    consent = find_consent(browser.account_id, client.id)
+    return consent is None or not consent.covers(granted_scope(params, client))
+
+
+def granted_scope(params: dict[str, str], client: Client) -> str:
+    """The scopes this client would be granted for the request."""
+    return client.get_allowed_scope(params.get("scope")) or ""
+
+
+def find_consent(account_id: int, client_id: int) -> Consent | None:
+    """The remembered consent of this person for this client."""
+    return db.session.scalar(
+        select(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id)
+    )
+
+
+def remember_consent(account_id: int, client: Client, scope: str) -> None:
+    """Add ``scope`` to what this person granted ``client``."""
+    consent = find_consent(account_id, client.id)
+    if consent is None:
+        consent = Consent(account_id=account_id, client_id=client.id, scope="")
+        db.session.add(consent)
+    merged = dict.fromkeys(consent.scope.split() + scope.split())
+    consent.scope = " ".join(merged)
+    consent.granted_at = utcnow()
+    db.session.commit()
+
+
+def mark_signed_in(row: Interaction) -> None:
+    """Record that the person signed in for this request (satisfies prompt=login, max_age)."""
+    row.login_at = utcnow()
+    db.session.commit()

@@ -1,0 +1,77 @@
+"""The authorization server, built fresh for every app (never a module-level singleton)."""
+
+from __future__ import annotations
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer as _AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
+from authlib.oauth2.rfc6749 import OAuth2Request
+from flask import Flask, current_app
+from flask import request as flask_request
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Client
+from app.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
+from app.oauth.grants import (
+    AuthorizationRequestChecks,
+    AuthorizationCodeGrant,
+    ClientCredentialsGrant,
+    OpenIDCode,
+    RefreshTokenGrant,
+    S256CodeChallenge,
+)
+from app.oauth.resource import build_protector
+from app.oauth.tokens import save_token
+
+SERVER_KEY = "vestibule.oauth_server"
+PROTECTOR_KEY = "vestibule.resource_protector"
+
+
+class AuthorizationServer(_AuthorizationServer):
+    """Accepts a prebuilt request, so a paused authorization can be resumed."""
+
+    def create_oauth2_request(self, request):
+        if isinstance(request, OAuth2Request):
+            return request
+        return FlaskOAuth2Request(flask_request)
+
+
+def query_client(client_id: str) -> Client | None:
+    """The registered client with this client_id."""
+    if not isinstance(client_id, str) or len(client_id) > 64:
+        return None
+    return db.session.scalar(select(Client).where(Client.client_id == client_id))
+
+
+def init_oauth(app: Flask) -> None:
+    """Build the authorization server and resource protector for ``app``."""
+    cfg = app.config
+    cfg["OAUTH2_SCOPES_SUPPORTED"] = list(cfg["OAUTH_SCOPES"])
+    cfg["OAUTH2_REFRESH_TOKEN_GENERATOR"] = True
+    cfg["OAUTH2_TOKEN_EXPIRES_IN"] = {
+        "authorization_code": cfg["ACCESS_TOKEN_LIFETIME"],
+        "refresh_token": cfg["ACCESS_TOKEN_LIFETIME"],
+        "client_credentials": cfg["CLIENT_CREDENTIALS_TOKEN_LIFETIME"],
+    }
+    server = AuthorizationServer()
+    server.init_app(app, query_client=query_client, save_token=save_token)
+    server.register_grant(
+        AuthorizationCodeGrant,
+        [AuthorizationRequestChecks(), S256CodeChallenge(), OpenIDCode()],
+    )
+    server.register_grant(RefreshTokenGrant)
+    server.register_grant(ClientCredentialsGrant)
+    server.register_endpoint(RevocationEndpoint)
+    server.register_endpoint(IntrospectionEndpoint)
+    app.extensions[SERVER_KEY] = server
+    app.extensions[PROTECTOR_KEY] = build_protector(realm=cfg["ISSUER"])
+
+
+def authorization_server() -> AuthorizationServer:
+    """This app's authorization server."""
+    return current_app.extensions[SERVER_KEY]
+
+
+def resource_protector():
+    """This app's bearer-token protector."""
+    return current_app.extensions[PROTECTOR_KEY]

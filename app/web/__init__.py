@@ -1,0 +1,1 @@
+"""Browser pages: sign-in, consent, account, signed-out."""

@@ -1,0 +1,125 @@
+"""Browser pages: sign-in (standalone and for a paused request), consent, account."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, redirect, render_template, url_for
+
+from app.accounts.service import authenticate
+from app.accounts.sessions import browser_secret, current_account, current_session, start_session
+from app.extensions import limiter
+from app.oauth import authorization
+from app.oauth import interaction as pauses
+from app.web.forms import ConsentForm, SignInForm
+from app.web.i18n import set_locale, translate
+
+bp = Blueprint("web", __name__)
+
+
+def _sign_in_limit() -> str:
+    return current_app.config["SIGN_IN_RATE_LIMIT"]
+
+
+@bp.get("/")
+def index():
+    """Home: the account page when signed in, else the sign-in page."""
+    return redirect(url_for("web.account" if current_account() else "web.sign_in"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, methods=["POST"])
+def sign_in():
+    """Standalone sign-in, leading to the account page."""
+    set_locale()
+    form = SignInForm()
+    if form.validate_on_submit():
+        account = authenticate(form.email.data, form.password.data)
+        if account is not None:
+            start_session(account)
+            return redirect(url_for("web.account"), code=303)
+        form.password.errors.append(translate("bad_credentials"))
+    status = 400 if form.errors else 200
+    return render_template("web/sign_in.html", form=form, action=url_for("web.sign_in")), status
+
+
+@bp.get("/account")
+def account():
+    """Who is signed in on this browser."""
+    set_locale()
+    person = current_account()
+    if person is None:
+        return redirect(url_for("web.sign_in"))
+    return render_template("web/account.html", account=person)
+
+
+@bp.get("/signed-out")
+def signed_out():
+    """Shown after signing out when no client asked to be returned to."""
+    set_locale()
+    return render_template("web/signed_out.html")
+
+
+@bp.get("/interaction/<uid>")
+def interaction(uid: str):
+    """The page a paused authorization request needs next (sign-in or consent)."""
+    paused = pauses.load(uid, browser_secret())
+    if paused is None:
+        return _expired()
+    outcome = authorization.resume(paused, current_session())
+    if isinstance(outcome, Response):
+        return outcome
+    return _render_step(outcome)
+
+
+@bp.post("/interaction/<uid>/login")
+@limiter.limit(_sign_in_limit)
+def interaction_login(uid: str):
+    """Sign in for a paused request, then continue it."""
+    paused = pauses.load(uid, browser_secret())
+    if paused is None:
+        return _expired()
+    form = SignInForm()
+    if form.validate_on_submit():
+        account = authenticate(form.email.data, form.password.data)
+        if account is not None:
+            start_session(account)
+            pauses.mark_signed_in(paused)
+            return redirect(url_for("web.interaction", uid=uid), code=303)
+        form.password.errors.append(translate("bad_credentials"))
+    outcome = authorization.resume(paused, current_session())
+    if isinstance(outcome, Response):
+        return outcome
+    return _render_step(outcome, form, status=400)
+
+
+@bp.post("/interaction/<uid>/consent")
+def interaction_consent(uid: str):
+    """Allow or deny a third-party client, then answer it."""
+    paused = pauses.load(uid, browser_secret())
+    browser = current_session()
+    if paused is None or browser is None:
+        return _expired()
+    form = ConsentForm()
+    if not form.validate_on_submit():
+        return _expired()
+    return authorization.decide(paused, browser, allow=bool(form.allow.data))
+
+
+def _render_step(step: authorization.Step, form=None, status: int = 200):
+    set_locale(step.ui_locales)
+    g.form_action_origins = [step.redirect_origin]
+    if step.name == pauses.LOGIN:
+        form = form or SignInForm(email=step.login_hint or None)
+        action = url_for("web.interaction_login", uid=step.interaction.uid)
+        html = render_template("web/sign_in.html", form=form, action=action, client=step.client)
+        return html, status
+    action = url_for("web.interaction_consent", uid=step.interaction.uid)
+    html = render_template(
+        "web/consent.html", form=ConsentForm(), action=action, client=step.client,
+        scopes=step.scope.split(), account=current_account(),
+    )
+    return html, status
+
+
+def _expired():
+    set_locale()
+    return render_template("web/expired.html"), 400

@@ -1,0 +1,156 @@
+"""Vestibule configuration: the only module that reads ``os.environ``.
+
+Every setting states its unit and default where it is defined. ``load_config``
+picks a class from ``VESTIBULE_ENV`` (``development`` unless told otherwise) and
+``ProductionConfig.validate`` refuses to start without the secrets production needs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class ConfigurationError(RuntimeError):
+    """A setting that production cannot run without is missing or wrong."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    ENV_NAME = "base"
+    #: Signs the session cookie and CSRF tokens. Required in production.
+    SECRET_KEY: str | None = _env("SECRET_KEY")
+    #: The issuer identifier (scheme + host [+ path], no trailing slash). Every
+    #: endpoint URL in discovery is built from it. Required in production.
+    ISSUER: str | None = _env("ISSUER")
+    #: SQLAlchemy URL; PostgreSQL in production (``postgresql+psycopg://...``).
+    SQLALCHEMY_DATABASE_URI: str | None = _env("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    #: Redis URL for rate-limit counters shared by all instances; memory if unset.
+    RATELIMIT_STORAGE_URI: str = _env("REDIS_URL", "memory://") or "memory://"
+    RATELIMIT_ENABLED = True
+    #: Attempts allowed on the sign-in form per client address.
+    SIGN_IN_RATE_LIMIT = "10 per minute"
+    #: Requests allowed on the token endpoint per client address.
+    TOKEN_RATE_LIMIT = "120 per minute"
+
+    SESSION_COOKIE_NAME = "vestibule_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    #: Secure cookies everywhere but local development and tests.
+    SESSION_COOKIE_SECURE = True
+    #: Seconds a browser sign-in stays valid (12 hours).
+    BROWSER_SESSION_LIFETIME = 12 * 3600
+    #: Seconds a paused authorization request (sign-in, consent) may wait (15 minutes).
+    INTERACTION_LIFETIME = 15 * 60
+
+    #: Seconds an authorization code lives (RFC 9700 recommends short; spec §4 says <= 60).
+    AUTHORIZATION_CODE_LIFETIME = 60
+    #: Seconds an access token lives (1 hour).
+    ACCESS_TOKEN_LIFETIME = 3600
+    #: Seconds a client-credentials access token lives (1 hour).
+    CLIENT_CREDENTIALS_TOKEN_LIFETIME = 3600
+    #: Seconds a refresh token lives from its issue (30 days); each rotation issues a new one.
+    REFRESH_TOKEN_LIFETIME = 30 * 24 * 3600
+    #: Seconds an ID token is valid (1 hour).
+    ID_TOKEN_LIFETIME = 3600
+
+    #: Scopes this server knows. Clients are limited further by their own allowed scopes.
+    OAUTH_SCOPES = ("openid", "profile", "email", "phone", "offline_access")
+    #: Languages the pages are offered in (``ui_locales`` picks among them).
+    UI_LOCALES = ("en", "de")
+
+    #: argon2id parameters (RFC 9106 second recommended option: 64 MiB, 3 passes).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536  # KiB
+    ARGON2_PARALLELISM = 4
+
+    #: Authlib refuses http:// URLs unless this is set; development and tests only.
+    AUTHLIB_INSECURE_TRANSPORT = False
+    #: Trust one proxy hop for X-Forwarded-* (TLS is terminated by the proxy in production).
+    PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 1)
+    WTF_CSRF_TIME_LIMIT = 3600
+
+    @classmethod
+    def validate(cls) -> None:
+        """Raise ConfigurationError when a required setting is missing."""
+
+
+class DevelopmentConfig(Config):
+    """``make run``: an SQLite file under ``instance/``, http on 127.0.0.1:5000."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
+    ISSUER = _env("ISSUER", "http://127.0.0.1:5000")
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'vestibule.db'}")
+    SESSION_COOKIE_SECURE = False
+    AUTHLIB_INSECURE_TRANSPORT = True
+    PROXY_FIX_HOPS = 0
+    #: ``vestibule seed`` (development only) creates these demo credentials.
+    DEMO_ADMIN_EMAIL = "admin@example.com"
+    DEMO_ADMIN_PASSWORD = _env("DEMO_ADMIN_PASSWORD", "vestibule-admin")
+    DEMO_CLIENT_SECRET = _env("DEMO_CLIENT_SECRET", "demo-client-secret")
+
+
+class TestingConfig(Config):
+    """The test suite: cheap argon2, no rate limits, an explicit database per run."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    ISSUER = "http://localhost"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    SESSION_COOKIE_SECURE = False
+    AUTHLIB_INSECURE_TRANSPORT = True
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    PROXY_FIX_HOPS = 0
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+    ARGON2_PARALLELISM = 1
+
+
+class ProductionConfig(Config):
+    """gunicorn behind a TLS-terminating proxy, PostgreSQL, Redis."""
+
+    ENV_NAME = "production"
+
+    @classmethod
+    def validate(cls) -> None:
+        missing = [name for name in ("SECRET_KEY", "ISSUER") if not getattr(cls, name)]
+        if missing:
+            raise ConfigurationError(f"production needs {', '.join(missing)} in the environment")
+        if not str(cls.ISSUER).startswith("https://"):
+            raise ConfigurationError("production ISSUER must be an https:// URL")
+        if not cls.SQLALCHEMY_DATABASE_URI:
+            raise ConfigurationError("production needs DATABASE_URL")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None) -> type[Config]:
+    """Return the config class named by ``name`` or ``VESTIBULE_ENV``."""
+    name = name or _env("VESTIBULE_ENV", "development") or "development"
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigurationError(f"unknown VESTIBULE_ENV {name!r}") from None
