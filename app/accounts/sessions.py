@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, g, session
+from flask import current_app, session
 from sqlalchemy import select
 
 from app.crypto import hash_secret, new_secret
@@ -30,21 +30,18 @@ def start_session(account: Account) -> BrowserSession:
     db.session.add(row)
     db.session.commit()
     session[_SID] = secret
-    g.browser_session = row
     return row
 
 
 def current_session() -> BrowserSession | None:
     """The active sign-in session of this browser, if any."""
-    if "browser_session" not in g:
-        secret = session.get(_SID)
-        row = None
-        if isinstance(secret, str):
-            row = db.session.scalar(
-                select(BrowserSession).where(BrowserSession.sid_hash == hash_secret(secret))
-            )
-        g.browser_session = row if row is not None and row.is_active() else None
-    return g.browser_session
+    secret = session.get(_SID)
+    if not isinstance(secret, str):
+        return None
+    row = db.session.scalar(
+        select(BrowserSession).where(BrowserSession.sid_hash == hash_secret(secret))
+    )
+    return row if row is not None and row.is_active() else None
 
 
 def current_account() -> Account | None:
@@ -60,7 +57,6 @@ def end_session() -> None:
         row.ended_at = utcnow()
         db.session.commit()
     session.pop(_SID, None)
-    g.browser_session = None
 
 
 def browser_secret() -> str:

@@ -24,7 +24,9 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupportedError
 from authlib.oidc.core.grants import OpenIDCode as _OpenIDCode
-from flask import current_app, g
+from authlib.oidc.core.util import create_half_hash
+from flask import current_app
+from joserfc import jwt
 from sqlalchemy import select, update
 
 from app.crypto import hash_secret
@@ -282,20 +284,17 @@ class OpenIDCode(_OpenIDCode):
             is not None
         )
 
-    def _key_row(self):
-        # One key per request, so the header's kid always names the signing key.
-        if "signing_key" not in g:
-            g.signing_key = keys.ensure_signing_key()
-        return g.signing_key
-
-    def resolve_client_private_key(self, client):
-        return keys.private_key(self._key_row())
-
-    def get_client_algorithm(self, client):
-        return "RS256"
-
-    def get_encode_header(self, client):
-        return {"alg": "RS256", "typ": "JWT", "kid": self._key_row().kid}
+    def encode_id_token(self, token, request):
+        # One key row for header and signature, so the kid always names the signer.
+        row = keys.ensure_signing_key()
+        claims = self.get_compatible_claims(request)
+        if request.authorization_code:
+            claims.update(self.get_authorization_code_claims(request.authorization_code))
+        at_hash = create_half_hash(token["access_token"], "RS256")
+        claims["at_hash"] = at_hash.decode("ascii")
+        claims.update(self.generate_user_info(request.user, token["scope"]))
+        header = {"alg": "RS256", "typ": "JWT", "kid": row.kid}
+        return jwt.encode(header, claims, keys.private_key(row), ["RS256"])
 
     def get_client_claims(self, client):
         now = int(time.time())

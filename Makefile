@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint bench install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## run: set up, migrate the SQLite database under instance/, seed demo data, serve
+run: install
+	mkdir -p instance
+	VESTIBULE_ENV=development $(BIN)/vestibule db upgrade
+	VESTIBULE_ENV=development $(BIN)/vestibule seed
+	VESTIBULE_ENV=development $(BIN)/vestibule run --host $(HOST) --port $(PORT)
+
+## test: install the dev extra and run the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check app tests config.py wsgi.py
+	$(BIN)/ruff format --check app tests config.py wsgi.py
+
+clean:
+	rm -rf $(VENV) instance/vestibule.db .pytest_cache

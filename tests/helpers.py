@@ -1,0 +1,142 @@
+"""Helpers shared by the tests: factories, PKCE pairs, and the browser steps of a sign-in."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from app.accounts.service import create_account
+from app.clients.service import create_client
+
+REDIRECT_URI = "https://rp.example.com/callback"
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class ClientInfo:
+    client_id: str
+    secret: str | None
+    redirect_uri: str
+
+    def basic_auth(self) -> dict:
+        """An Authorization header for client_secret_basic."""
+        raw = f"{self.client_id}:{self.secret}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+@dataclass
+class AccountInfo:
+    sub: str
+    email: str
+    password: str
+
+
+def pkce_pair() -> tuple[str, str]:
+    """A fresh (code_verifier, S256 code_challenge)."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+class Factory:
+    """Creates rows inside a short app context and hands back plain values."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def client(self, *, public=False, first_party=True, redirect_uris=None, **kw) -> ClientInfo:
+        redirect_uris = redirect_uris or [REDIRECT_URI]
+        kw.setdefault("scope", "openid profile email phone offline_access")
+        kw.setdefault("post_logout_redirect_uris", ["https://rp.example.com/bye"])
+        with self.app.app_context():
+            client, secret = create_client(
+                kw.pop("name", "Test RP"), redirect_uris, public=public,
+                first_party=first_party, **kw,
+            )
+            return ClientInfo(client.client_id, secret, redirect_uris[0])
+
+    def account(self, email="ada@example.com", password=PASSWORD, **kw) -> AccountInfo:
+        with self.app.app_context():
+            account = create_account(email, password, email_verified=True,
+                                     given_name=kw.pop("given_name", "Ada"),
+                                     family_name=kw.pop("family_name", "Lovelace"), **kw)
+            return AccountInfo(account.sub, account.email, password)
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def query(location: str) -> dict[str, str]:
+    """The single-valued query parameters of a redirect Location."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+def authorize_params(rp: ClientInfo, challenge: str | None, **extra) -> dict:
+    """A typical OIDC authorization request."""
+    params = {
+        "response_type": "code",
+        "client_id": rp.client_id,
+        "redirect_uri": rp.redirect_uri,
+        "scope": "openid profile email offline_access",
+        "state": "st-" + secrets.token_urlsafe(8),
+        "nonce": "n-" + secrets.token_urlsafe(8),
+    }
+    if challenge:
+        params.update(code_challenge=challenge, code_challenge_method="S256")
+    params.update(extra)
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def authorize_url(params: dict) -> str:
+    return "/authorize?" + urlencode(params)
+
+
+def sign_in_at(browser, interaction_location: str, email: str, password: str):
+    """Follow an interaction redirect, submit the sign-in form, return the response."""
+    page = browser.get(interaction_location)
+    assert page.status_code == 200, page.data
+    path = urlsplit(interaction_location).path
+    return browser.post(path + "/login", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)),
+        "email": email, "password": password,
+    })
+
+
+def obtain_code(browser, rp: ClientInfo, account: AccountInfo, **extra) -> tuple[str, str, dict]:
+    """Authorize → sign in → (first-party, no consent) → code. Returns (code, verifier, params)."""
+    verifier, challenge = pkce_pair()
+    params = authorize_params(rp, challenge, **extra)
+    response = browser.get(authorize_url(params))
+    if response.status_code in (302, 303) and "/interaction/" in response.location:
+        response = sign_in_at(browser, response.location, account.email, account.password)
+        assert response.status_code == 303, response.data
+        response = browser.get(response.location)
+    assert response.status_code in (302, 303), response.data
+    assert response.location.startswith(rp.redirect_uri), response.location
+    got = query(response.location)
+    assert got["state"] == params["state"]
+    return got["code"], verifier, params
+
+
+def redeem(browser, rp: ClientInfo, code: str, verifier: str | None, **extra):
+    """POST the code to /token with client_secret_basic (or client_id for public clients)."""
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri}
+    if verifier is not None:
+        data["code_verifier"] = verifier
+    data.update(extra)
+    headers = {}
+    if rp.secret:
+        headers = rp.basic_auth()
+    else:
+        data["client_id"] = rp.client_id
+    return browser.post("/token", data=data, headers=headers)
