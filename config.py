@@ -28,6 +28,11 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value is not None else default
 
 
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    return value.lower() in ("1", "true", "yes", "on") if value is not None else default
+
+
 class Config:
     """Defaults shared by every environment."""
 
@@ -85,6 +90,15 @@ class Config:
     PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 1)
     WTF_CSRF_TIME_LIMIT = 3600
 
+    #: Serve the built-in playground relying party under /playground/ (spec §7.4).
+    #: On in development and tests; opt-in in production (``PLAYGROUND_ENABLED=1``).
+    PLAYGROUND_ENABLED: bool = _env_bool("PLAYGROUND_ENABLED", False)
+    #: The registered client the playground signs in as (``vestibule seed`` creates it).
+    PLAYGROUND_CLIENT_ID: str = _env("PLAYGROUND_CLIENT_ID", "demo-confidential") or ""
+    #: That client's secret, sent with client_secret_basic; required when the
+    #: playground is enabled in production. No default.
+    PLAYGROUND_CLIENT_SECRET: str | None = _env("PLAYGROUND_CLIENT_SECRET")
+
     @classmethod
     def validate(cls) -> None:
         """Raise ConfigurationError when a required setting is missing."""
@@ -104,6 +118,9 @@ class DevelopmentConfig(Config):
     DEMO_ADMIN_EMAIL = "admin@example.com"
     DEMO_ADMIN_PASSWORD = _env("DEMO_ADMIN_PASSWORD", "vestibule-admin")
     DEMO_CLIENT_SECRET = _env("DEMO_CLIENT_SECRET", "demo-client-secret")
+    PLAYGROUND_ENABLED = _env_bool("PLAYGROUND_ENABLED", True)
+    #: The seeded demo client's secret unless told otherwise.
+    PLAYGROUND_CLIENT_SECRET = _env("PLAYGROUND_CLIENT_SECRET", DEMO_CLIENT_SECRET)
 
 
 class TestingConfig(Config):
@@ -122,6 +139,9 @@ class TestingConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 8
     ARGON2_PARALLELISM = 1
+    PLAYGROUND_ENABLED = True
+    PLAYGROUND_CLIENT_ID = "demo-confidential"
+    PLAYGROUND_CLIENT_SECRET = "playground-test-secret"
 
 
 class ProductionConfig(Config):
@@ -138,6 +158,8 @@ class ProductionConfig(Config):
             raise ConfigurationError("production ISSUER must be an https:// URL")
         if not cls.SQLALCHEMY_DATABASE_URI:
             raise ConfigurationError("production needs DATABASE_URL")
+        if cls.PLAYGROUND_ENABLED and not cls.PLAYGROUND_CLIENT_SECRET:
+            raise ConfigurationError("PLAYGROUND_ENABLED needs PLAYGROUND_CLIENT_SECRET")
 
 
 CONFIGS: dict[str, type[Config]] = {

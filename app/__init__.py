@@ -63,4 +63,8 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(oauth_bp)
     app.register_blueprint(web_bp)
+    if app.config["PLAYGROUND_ENABLED"]:
+        from app.playground.views import bp as playground_bp
+
+        app.register_blueprint(playground_bp)
     app.jinja_env.globals["t"] = translate
