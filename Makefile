@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The issuer follows HOST and PORT so discovery and the playground stay consistent.
+ISSUER ?= http://$(HOST):$(PORT)
 
 .PHONY: run test lint bench install install-dev clean
 
@@ -25,9 +27,9 @@ install-dev: $(VENV)/.installed-dev
 ## run: set up, migrate the SQLite database under instance/, seed demo data, serve
 run: install
 	mkdir -p instance
-	VESTIBULE_ENV=development $(BIN)/vestibule db upgrade
-	VESTIBULE_ENV=development $(BIN)/vestibule seed
-	VESTIBULE_ENV=development $(BIN)/vestibule run --host $(HOST) --port $(PORT)
+	VESTIBULE_ENV=development ISSUER=$(ISSUER) $(BIN)/vestibule db upgrade
+	VESTIBULE_ENV=development ISSUER=$(ISSUER) $(BIN)/vestibule seed
+	VESTIBULE_ENV=development ISSUER=$(ISSUER) $(BIN)/vestibule run --host $(HOST) --port $(PORT)
 
 ## test: install the dev extra and run the whole suite (PostgreSQL too when TEST_DATABASE_URL is set)
 test: install-dev

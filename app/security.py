@@ -1,8 +1,9 @@
-"""Response headers every page carries: anti-framing, no referrer, a strict CSP."""
+"""Request and response hardening: refuse NUL characters in input; anti-framing, no
+referrer and a strict CSP on every response."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, g
+from flask import Flask, Response, abort, g, request
 
 
 def _csp() -> str:
@@ -13,6 +14,21 @@ def _csp() -> str:
         "default-src 'none'; style-src 'self'; img-src 'self' data:; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     )
+
+
+def refuse_nul_characters() -> None:
+    """Answer 400 when the path or a parameter contains U+0000.
+
+    No value this server accepts may contain NUL, and PostgreSQL cannot store or
+    compare it: a lookup with one (client_id, email, nonce ...) would end in a 500.
+    """
+    values = [request.path]
+    for multi in (request.args, request.form):
+        for key, items in multi.lists():
+            values.append(key)
+            values.extend(items)
+    if any("\x00" in value for value in values):
+        abort(400, description="The request contains a NUL character.")
 
 
 def set_security_headers(response: Response) -> Response:
@@ -27,5 +43,6 @@ def set_security_headers(response: Response) -> Response:
 
 
 def init_security(app: Flask) -> None:
-    """Register the header hook on ``app``."""
+    """Register the request guard and the header hook on ``app``."""
+    app.before_request(refuse_nul_characters)
     app.after_request(set_security_headers)

@@ -140,3 +140,86 @@ def redeem(browser, rp: ClientInfo, code: str, verifier: str | None, **extra):
     else:
         data["client_id"] = rp.client_id
     return browser.post("/token", data=data, headers=headers)
+
+
+# -- Added for the protocol suite (tests/oauth) ------------------------------------------
+
+ISSUER = "http://localhost"
+
+#: RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
+RFC6749_ERROR_CHARS = frozenset(
+    chr(c) for c in [0x20, 0x21, *range(0x23, 0x5C), *range(0x5D, 0x7F)]
+)
+
+
+def rfc6749_safe(text: str) -> bool:
+    """Whether an error/error_description value stays within RFC 6749's character set."""
+    return set(text) <= RFC6749_ERROR_CHARS
+
+
+def bearer(access_token: str) -> dict:
+    """An Authorization header carrying a bearer access token."""
+    return {"Authorization": f"Bearer {access_token}"}
+
+
+def sign_in(browser, account: AccountInfo):
+    """Sign in on the standalone /login page; returns the POST response."""
+    page = browser.get("/login")
+    assert page.status_code == 200, page.data
+    return browser.post("/login", data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)),
+        "email": account.email, "password": account.password,
+    })
+
+
+def is_signed_in(browser) -> bool:
+    """Whether this browser has an active session (the account page answers 200)."""
+    return browser.get("/account").status_code == 200
+
+
+def obtain_tokens(browser, rp: ClientInfo, account: AccountInfo, **extra) -> dict:
+    """A full code flow ending at /token; returns the token response body (plus the
+    authorization request parameters under ``"_params"``)."""
+    code, verifier, params = obtain_code(browser, rp, account, **extra)
+    response = redeem(browser, rp, code, verifier)
+    assert response.status_code == 200, response.json
+    body = dict(response.json)
+    body["_params"] = params
+    return body
+
+
+def refresh(browser, rp: ClientInfo, refresh_token: str, **extra):
+    """POST a refresh_token grant, authenticating as ``rp``."""
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
+    headers = {}
+    if rp.secret:
+        headers = rp.basic_auth()
+    else:
+        data["client_id"] = rp.client_id
+    return browser.post("/token", data=data, headers=headers)
+
+
+def post_as(browser, rp: ClientInfo, path: str, data: dict):
+    """POST to a client-authenticated endpoint (/revoke, /introspect) as ``rp``."""
+    data = dict(data)
+    headers = {}
+    if rp.secret:
+        headers = rp.basic_auth()
+    else:
+        data["client_id"] = rp.client_id
+    return browser.post(path, data=data, headers=headers)
+
+
+def update_rows(app, model, where: dict, **values) -> int:
+    """Set columns on the rows of ``model`` matching ``where``; returns how many changed."""
+    from sqlalchemy import update
+
+    from app.extensions import db
+
+    with app.app_context():
+        stmt = update(model).values(**values)
+        for column, value in where.items():
+            stmt = stmt.where(getattr(model, column) == value)
+        count = db.session.execute(stmt).rowcount
+        db.session.commit()
+        return count

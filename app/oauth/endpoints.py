@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
 from flask import current_app
@@ -12,10 +13,21 @@ from app.oauth.grants import ALL_METHODS, CONFIDENTIAL_METHODS
 from app.oauth.tokens import find_token, revoke_family
 
 
+def _require_token(request) -> None:
+    """``token`` is required; ``token_type_hint`` only orders the lookup, so an unknown
+    value is ignored (RFC 7009 §2.1, RFC 7662 §2.1). Authlib answers it with a 401
+    ``unsupported_token_type`` instead, which blames a client that authenticated fine."""
+    if "token" not in request.form:
+        raise InvalidRequestError("Missing token.")
+
+
 class RevocationEndpoint(_RevocationEndpoint):
     """Revoking a refresh token revokes its family; an access token, just itself."""
 
     CLIENT_AUTH_METHODS = ALL_METHODS
+
+    def check_params(self, request, client):
+        _require_token(request)
 
     def query_token(self, token_string, token_type_hint):
         return find_token(token_string, token_type_hint)
@@ -33,6 +45,9 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
     """Confidential clients introspect their own tokens; ``may_introspect`` clients any."""
 
     CLIENT_AUTH_METHODS = CONFIDENTIAL_METHODS
+
+    def check_params(self, request, client):
+        _require_token(request)
 
     def query_token(self, token_string, token_type_hint):
         return find_token(token_string, token_type_hint)

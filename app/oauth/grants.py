@@ -111,6 +111,9 @@ def _valid_verifier(value: str) -> bool:
 
 
 KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
+#: The nonce is stored with the code; a longer one would overflow the column
+#: (an error on PostgreSQL, silently kept on SQLite).
+MAX_NONCE_LENGTH = AuthorizationCode.__table__.c.nonce.type.length
 
 
 class AuthorizationRequestChecks:
@@ -130,6 +133,9 @@ class AuthorizationRequestChecks:
             raise InvalidRequestError("Only response_mode=query is supported.")
         if not set(data.get("prompt", "").split()) <= KNOWN_PROMPTS:
             raise InvalidRequestError("Unsupported prompt value.")
+        nonce = data.get("nonce")
+        if nonce is not None and len(nonce) > MAX_NONCE_LENGTH:
+            raise InvalidRequestError("nonce is too long.")
         max_age = data.get("max_age")
         if max_age is not None and not (max_age.isascii() and max_age.isdigit()):
             raise InvalidRequestError("max_age must be a non-negative integer.")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from authlib.integrations.flask_oauth2 import ResourceProtector, current_token
+from authlib.integrations.flask_oauth2.errors import raise_http_exception
+from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6750 import BearerTokenValidator as _BearerTokenValidator
+from authlib.oauth2.rfc6750 import InsufficientScopeError
 
 from app.oauth.tokens import find_token
 
@@ -16,9 +21,31 @@ class BearerTokenValidator(_BearerTokenValidator):
         return token if token is not None and token.presented == "access_token" else None
 
 
+class BearerResourceProtector(ResourceProtector):
+    """Authlib's protector, plus the challenge it leaves out on 403 insufficient_scope.
+
+    RFC 6750 §3 requires ``WWW-Authenticate`` whenever the token does not enable
+    access; Authlib adds it to 401 ``invalid_token`` only.
+    """
+
+    def __init__(self, realm: str):
+        super().__init__()
+        self.realm = realm
+
+    def raise_error_response(self, error: OAuth2Error):
+        if isinstance(error, InsufficientScopeError):
+            challenge = (
+                f'Bearer realm="{self.realm}", error="{error.error}", '
+                f'error_description="{error.get_error_description()}"'
+            )
+            headers = [*error.get_headers(), ("WWW-Authenticate", challenge)]
+            raise_http_exception(error.status_code, json.dumps(dict(error.get_body())), headers)
+        super().raise_error_response(error)
+
+
 def build_protector(realm: str) -> ResourceProtector:
     """A resource protector for this app's bearer tokens."""
-    protector = ResourceProtector()
+    protector = BearerResourceProtector(realm=realm)
     protector.register_token_validator(BearerTokenValidator(realm=realm))
     return protector
 

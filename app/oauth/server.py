@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as _AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Request
 from flask import Flask, current_app
 from flask import request as flask_request
 from sqlalchemy import select
@@ -35,10 +35,21 @@ class AuthorizationServer(_AuthorizationServer):
             return request
         return FlaskOAuth2Request(flask_request)
 
+    def authenticate_client(self, request, methods, endpoint="token"):
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except UnicodeDecodeError:
+            # Authlib decodes Basic credentials as strict UTF-8 and lets the error escape.
+            raise InvalidClientError(
+                status_code=401, description="Malformed client credentials."
+            ) from None
+
 
 def query_client(client_id: str) -> Client | None:
     """The registered client with this client_id."""
-    if not isinstance(client_id, str) or len(client_id) > 64:
+    # Also reached with the (percent-decoded) Basic credentials, which the request
+    # guard does not see; PostgreSQL cannot compare a string holding NUL.
+    if not isinstance(client_id, str) or len(client_id) > 64 or "\x00" in client_id:
         return None
     return db.session.scalar(select(Client).where(Client.client_id == client_id))
 
