@@ -36,26 +36,52 @@ def clients():
 @click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
 @click.option("--client-id", default=None, help="Default: random.")
 @click.option("--public", is_flag=True, help="No secret; authenticates with 'none'.")
-@click.option("--auth-method", default="client_secret_basic",
-              type=click.Choice(["client_secret_basic", "client_secret_post"]))
-@click.option("--grant-type", "grant_types", multiple=True,
-              type=click.Choice(["authorization_code", "refresh_token", "client_credentials"]))
+@click.option(
+    "--auth-method",
+    default="client_secret_basic",
+    type=click.Choice(["client_secret_basic", "client_secret_post"]),
+)
+@click.option(
+    "--grant-type",
+    "grant_types",
+    multiple=True,
+    type=click.Choice(["authorization_code", "refresh_token", "client_credentials"]),
+)
 @click.option("--scope", default="openid profile email")
 @click.option("--post-logout-redirect-uri", "post_logout", multiple=True)
 @click.option("--initiate-login-uri", default=None)
 @click.option("--first-party", is_flag=True, help="Skip the consent screen.")
-@click.option("--relax-pkce", is_flag=True,
-              help="Confidential OIDC clients sending a nonce may omit PKCE.")
+@click.option(
+    "--relax-pkce", is_flag=True, help="Confidential OIDC clients sending a nonce may omit PKCE."
+)
 @with_appcontext
-def clients_create(name, redirect_uris, client_id, public, auth_method, grant_types, scope,
-                   post_logout, initiate_login_uri, first_party, relax_pkce):
+def clients_create(
+    name,
+    redirect_uris,
+    client_id,
+    public,
+    auth_method,
+    grant_types,
+    scope,
+    post_logout,
+    initiate_login_uri,
+    first_party,
+    relax_pkce,
+):
     """Register a client and print its secret once."""
     try:
         client, secret = create_client(
-            name, list(redirect_uris), client_id=client_id, public=public,
-            auth_method=auth_method, grant_types=list(grant_types) or None, scope=scope,
-            post_logout_redirect_uris=list(post_logout), initiate_login_uri=initiate_login_uri,
-            first_party=first_party, require_pkce=not relax_pkce,
+            name,
+            list(redirect_uris),
+            client_id=client_id,
+            public=public,
+            auth_method=auth_method,
+            grant_types=list(grant_types) or None,
+            scope=scope,
+            post_logout_redirect_uris=list(post_logout),
+            initiate_login_uri=initiate_login_uri,
+            first_party=first_party,
+            require_pkce=not relax_pkce,
             allow_http=current_app.config["AUTHLIB_INSECURE_TRANSPORT"],
         )
     except ClientError as exc:
@@ -73,7 +99,9 @@ def clients_list():
     for client in list_clients():
         kind = "public" if client.is_public else client.token_endpoint_auth_method
         party = "first-party" if client.first_party else "third-party"
-        click.echo(f"{client.client_id}\t{client.name}\t{kind}\t{party}\t{' '.join(client.redirect_uris)}")
+        click.echo(
+            f"{client.client_id}\t{client.name}\t{kind}\t{party}\t{' '.join(client.redirect_uris)}"
+        )
 
 
 @clients.command("rotate-secret")
@@ -103,8 +131,14 @@ def users():
 def users_create(email, given_name, family_name, roles, password):
     """Create an account with a password (asked for twice, never echoed)."""
     try:
-        account = create_account(email, password, given_name=given_name, family_name=family_name,
-                                 email_verified=True, roles=tuple(roles))
+        account = create_account(
+            email,
+            password,
+            given_name=given_name,
+            family_name=family_name,
+            email_verified=True,
+            roles=tuple(roles),
+        )
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {account.email} (sub {account.sub})")
@@ -133,22 +167,42 @@ def seed():
     keys.ensure_signing_key()
     issuer = cfg["ISSUER"]
     if find_by_email(cfg["DEMO_ADMIN_EMAIL"]) is None:
-        create_account(cfg["DEMO_ADMIN_EMAIL"], cfg["DEMO_ADMIN_PASSWORD"], given_name="Ada",
-                       family_name="Admin", email_verified=True, roles=("admin",))
+        create_account(
+            cfg["DEMO_ADMIN_EMAIL"],
+            cfg["DEMO_ADMIN_PASSWORD"],
+            given_name="Ada",
+            family_name="Admin",
+            email_verified=True,
+            roles=("admin",),
+        )
     if find_client("demo-confidential") is None:
         create_client(
-            "Vestibule Playground", [f"{issuer}/playground/callback"],
-            client_id="demo-confidential", secret=cfg["DEMO_CLIENT_SECRET"], first_party=True,
+            "Vestibule Playground",
+            [f"{issuer}/playground/callback"],
+            client_id="demo-confidential",
+            secret=cfg["DEMO_CLIENT_SECRET"],
+            first_party=True,
             scope="openid profile email phone offline_access",
             post_logout_redirect_uris=[f"{issuer}/playground/"],
-            initiate_login_uri=f"{issuer}/playground/login", allow_http=True,
+            initiate_login_uri=f"{issuer}/playground/login",
+            allow_http=True,
         )
     if find_client("demo-public") is None:
-        create_client("Demo public app", ["http://127.0.0.1:8765/callback"],
-                      client_id="demo-public", public=True, allow_http=True)
-    click.echo(SEED_MESSAGE.format(issuer=issuer, email=cfg["DEMO_ADMIN_EMAIL"],
-                                   password=cfg["DEMO_ADMIN_PASSWORD"],
-                                   secret=cfg["DEMO_CLIENT_SECRET"]))
+        create_client(
+            "Demo public app",
+            ["http://127.0.0.1:8765/callback"],
+            client_id="demo-public",
+            public=True,
+            allow_http=True,
+        )
+    click.echo(
+        SEED_MESSAGE.format(
+            issuer=issuer,
+            email=cfg["DEMO_ADMIN_EMAIL"],
+            password=cfg["DEMO_ADMIN_PASSWORD"],
+            secret=cfg["DEMO_CLIENT_SECRET"],
+        )
+    )
 
 
 SEED_MESSAGE = """

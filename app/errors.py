@@ -16,9 +16,20 @@ def wants_json() -> bool:
 
 
 def _error_code(exc: HTTPException) -> str:
-    return {400: "invalid_request", 401: "invalid_token", 403: "access_denied",
-            404: "not_found", 405: "method_not_allowed", 413: "request_too_large",
-            429: "too_many_requests"}.get(exc.code or 500, "server_error")
+    return {
+        400: "invalid_request",
+        401: "invalid_token",
+        403: "access_denied",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "request_too_large",
+        429: "too_many_requests",
+    }.get(exc.code or 500, "server_error")
+
+
+def error_page(error: str, description: str | None, status: int = 400):
+    """The HTML error page (never a redirect): an error code and a safe explanation."""
+    return render_template("oauth/error.html", error=error, description=description), status
 
 
 def handle_http_error(exc: HTTPException):
@@ -35,7 +46,7 @@ def handle_http_error(exc: HTTPException):
     code = exc.code or 500
     if wants_json():
         return jsonify(error=_error_code(exc), error_description=description), code
-    return render_template("oauth/error.html", error=_error_code(exc), description=description), code
+    return error_page(_error_code(exc), description, code)
 
 
 def handle_unexpected(exc: Exception):

@@ -54,16 +54,24 @@ class Factory:
         kw.setdefault("post_logout_redirect_uris", ["https://rp.example.com/bye"])
         with self.app.app_context():
             client, secret = create_client(
-                kw.pop("name", "Test RP"), redirect_uris, public=public,
-                first_party=first_party, **kw,
+                kw.pop("name", "Test RP"),
+                redirect_uris,
+                public=public,
+                first_party=first_party,
+                **kw,
             )
             return ClientInfo(client.client_id, secret, redirect_uris[0])
 
     def account(self, email="ada@example.com", password=PASSWORD, **kw) -> AccountInfo:
         with self.app.app_context():
-            account = create_account(email, password, email_verified=True,
-                                     given_name=kw.pop("given_name", "Ada"),
-                                     family_name=kw.pop("family_name", "Lovelace"), **kw)
+            account = create_account(
+                email,
+                password,
+                email_verified=True,
+                given_name=kw.pop("given_name", "Ada"),
+                family_name=kw.pop("family_name", "Lovelace"),
+                **kw,
+            )
             return AccountInfo(account.sub, account.email, password)
 
 
@@ -106,10 +114,14 @@ def sign_in_at(browser, interaction_location: str, email: str, password: str):
     page = browser.get(interaction_location)
     assert page.status_code == 200, page.data
     path = urlsplit(interaction_location).path
-    return browser.post(path + "/login", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)),
-        "email": email, "password": password,
-    })
+    return browser.post(
+        path + "/login",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": email,
+            "password": password,
+        },
+    )
 
 
 def obtain_code(browser, rp: ClientInfo, account: AccountInfo, **extra) -> tuple[str, str, dict]:
@@ -166,10 +178,14 @@ def sign_in(browser, account: AccountInfo):
     """Sign in on the standalone /login page; returns the POST response."""
     page = browser.get("/login")
     assert page.status_code == 200, page.data
-    return browser.post("/login", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)),
-        "email": account.email, "password": account.password,
-    })
+    return browser.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": account.email,
+            "password": account.password,
+        },
+    )
 
 
 def is_signed_in(browser) -> bool:

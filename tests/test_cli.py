@@ -13,9 +13,18 @@ from app.models import Account, Client, SigningKey
 
 def test_clients_create_prints_secret_once_and_stores_hash(app):
     """`clients create` prints the secret once; the database holds only its hash."""
-    result = app.test_cli_runner().invoke(args=[
-        "clients", "create", "--name", "Shop", "--redirect-uri", "https://shop.example/cb",
-        "--client-id", "shop"])
+    result = app.test_cli_runner().invoke(
+        args=[
+            "clients",
+            "create",
+            "--name",
+            "Shop",
+            "--redirect-uri",
+            "https://shop.example/cb",
+            "--client-id",
+            "shop",
+        ]
+    )
     assert result.exit_code == 0, result.output
     secret = re.search(r"client_secret: (\S+)", result.output).group(1)
     with app.app_context():
@@ -28,8 +37,9 @@ def test_clients_create_prints_secret_once_and_stores_hash(app):
 
 def test_clients_create_refuses_bad_redirect_uri(app):
     """A redirect URI with a fragment is refused with a clear message and nothing stored."""
-    result = app.test_cli_runner().invoke(args=[
-        "clients", "create", "--name", "Bad", "--redirect-uri", "https://x.example/cb#frag"])
+    result = app.test_cli_runner().invoke(
+        args=["clients", "create", "--name", "Bad", "--redirect-uri", "https://x.example/cb#frag"]
+    )
     assert result.exit_code != 0 and "fragment" in result.output
     with app.app_context():
         assert db.session.scalar(select(Client)) is None
@@ -51,8 +61,9 @@ def test_old_secret_refused_at_token_endpoint_after_rotation(app, factory, clien
     """After rotation the previous secret fails client authentication."""
     rp = factory.client(grant_types=["client_credentials"], scope="profile")
     app.test_cli_runner().invoke(args=["clients", "rotate-secret", rp.client_id])
-    response = client.post("/token", headers=rp.basic_auth(),
-                           data={"grant_type": "client_credentials"})
+    response = client.post(
+        "/token", headers=rp.basic_auth(), data={"grant_type": "client_credentials"}
+    )
     assert response.status_code == 401 and response.json["error"] == "invalid_client"
 
 
@@ -60,7 +71,8 @@ def test_users_create_hashes_password_with_argon2id(app):
     """`users create` stores an argon2id hash, never the password."""
     result = app.test_cli_runner().invoke(
         args=["users", "create", "--email", "Grace@Example.com", "--role", "admin"],
-        input="a long passphrase\na long passphrase\n")
+        input="a long passphrase\na long passphrase\n",
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         account = db.session.scalar(select(Account))
@@ -72,7 +84,8 @@ def test_users_create_hashes_password_with_argon2id(app):
 def test_users_create_refuses_short_password(app):
     """A password under the policy minimum is refused and no account is written."""
     result = app.test_cli_runner().invoke(
-        args=["users", "create", "--email", "x@example.com"], input="short\nshort\n")
+        args=["users", "create", "--email", "x@example.com"], input="short\nshort\n"
+    )
     assert result.exit_code != 0 and "at least" in result.output
     with app.app_context():
         assert db.session.scalar(select(Account)) is None

@@ -28,9 +28,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     try:
         # Verify against a throwaway hash when the account has none, so that the
         # response time does not tell whether the account exists.
-        return hasher.verify(password_hash or _dummy_hash(hasher), password) and bool(
-            password_hash
-        )
+        return hasher.verify(password_hash or _dummy_hash(hasher), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -21,7 +22,12 @@ class ClientError(ValueError):
 def check_uri(uri: str, *, allow_http: bool) -> str:
     """An absolute http(s) URI without fragment; plain http only for loopback hosts."""
     parts = urlsplit(uri)
-    if parts.scheme not in ("https", "http") or not parts.netloc or parts.fragment or len(uri) > 2048:
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.netloc
+        or parts.fragment
+        or len(uri) > 2048
+    ):
         raise ClientError(f"not an absolute http(s) URI without fragment: {uri!r}")
     if parts.scheme == "http" and not allow_http and parts.hostname not in LOOPBACK_HOSTS:
         raise ClientError(f"http is only allowed for loopback hosts: {uri!r}")
@@ -48,7 +54,8 @@ def create_client(
     method = "none" if public else auth_method
     grants = grant_types or ["authorization_code", "refresh_token"]
     _check_settings(name, method, grants, public, require_pkce)
-    client_id = client_id or new_secret(16)
+    # Hex, so a generated id never starts with '-' (it would read as a CLI option).
+    client_id = client_id or secrets.token_hex(16)
     if db.session.scalar(select(Client).where(Client.client_id == client_id)):
         raise ClientError(f"client_id {client_id!r} is taken")
     secret = None if public else (secret or new_secret())

@@ -13,8 +13,9 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
-from flask import Response, current_app, redirect, render_template, request, url_for
+from flask import Response, current_app, make_response, redirect, request, url_for
 
+from app.errors import error_page as page
 from app.models import BrowserSession, Client, Interaction
 from app.oauth import interaction as pauses
 from app.oauth.server import authorization_server
@@ -63,9 +64,7 @@ def start(browser: BrowserSession | None, browser_secret: str) -> Response:
         return _issue(grant, browser)
     if "none" in params.get("prompt", "").split():
         error_cls = LoginRequiredError if step == pauses.LOGIN else ConsentRequiredError
-        return error_response(
-            error_cls(redirect_uri=grant.redirect_uri, state=params.get("state"))
-        )
+        return error_response(error_cls(redirect_uri=grant.redirect_uri, state=params.get("state")))
     paused = pauses.pause(params, browser_secret)
     return redirect(url_for("web.interaction", uid=paused.uid), code=303)
 
@@ -137,7 +136,4 @@ def error_response(error: OAuth2Error) -> Response:
 
 def error_page(error: OAuth2Error) -> Response:
     """An HTML page for errors that must not be redirected (unknown client, bad URI)."""
-    html = render_template(
-        "oauth/error.html", error=error.error, description=error.get_error_description()
-    )
-    return Response(html, status=400, mimetype="text/html")
+    return make_response(page(error.error, error.get_error_description()))

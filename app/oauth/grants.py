@@ -107,7 +107,9 @@ def _is_b64url(value: str) -> bool:
 
 
 def _valid_verifier(value: str) -> bool:
-    return 43 <= len(value) <= 128 and all(c.isascii() and (c.isalnum() or c in "-._~") for c in value)
+    return 43 <= len(value) <= 128 and all(
+        c.isascii() and (c.isalnum() or c in "-._~") for c in value
+    )
 
 
 KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
@@ -158,9 +160,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         uri = request.payload.redirect_uri
         if not uri:
             raise InvalidRequestError("Missing redirect_uri.")
-        if len(request.payload.datalist.get("redirect_uri", [])) > 1 or not client.check_redirect_uri(
-            uri
-        ):
+        if len(
+            request.payload.datalist.get("redirect_uri", [])
+        ) > 1 or not client.check_redirect_uri(uri):
             raise InvalidRequestError("The redirect_uri is not registered for this client.")
         return uri
 
@@ -267,7 +269,9 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     def create_token_response(self):
         client: Client = self.request.client
         requested = self.request.payload.scope
-        non_oidc = " ".join(s for s in client.allowed_scopes if s not in ("openid", "offline_access"))
+        non_oidc = " ".join(
+            s for s in client.allowed_scopes if s not in ("openid", "offline_access")
+        )
         scope = requested or non_oidc
         if set(scope.split()) - set(client.allowed_scopes) or is_openid_request(requested):
             raise InvalidScopeError()
@@ -319,4 +323,3 @@ class OpenIDCode(_OpenIDCode):
 
     def generate_user_info(self, user, scope):
         return UserInfo(user_claims(user, scope))
-

@@ -7,6 +7,7 @@ import json
 from authlib.integrations.flask_oauth2 import ResourceProtector, current_token
 from authlib.integrations.flask_oauth2.errors import raise_http_exception
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import MissingAuthorizationError
 from authlib.oauth2.rfc6750 import BearerTokenValidator as _BearerTokenValidator
 from authlib.oauth2.rfc6750 import InsufficientScopeError
 
@@ -22,10 +23,10 @@ class BearerTokenValidator(_BearerTokenValidator):
 
 
 class BearerResourceProtector(ResourceProtector):
-    """Authlib's protector, plus the challenge it leaves out on 403 insufficient_scope.
+    """Authlib's protector with RFC 6750 §3 challenges where Authlib's differ.
 
-    RFC 6750 §3 requires ``WWW-Authenticate`` whenever the token does not enable
-    access; Authlib adds it to 401 ``invalid_token`` only.
+    A 403 ``insufficient_scope`` gets the challenge Authlib leaves out, and a request
+    without credentials gets a bare ``Bearer realm=...`` (§3.1: no error code then).
     """
 
     def __init__(self, realm: str):
@@ -33,14 +34,19 @@ class BearerResourceProtector(ResourceProtector):
         self.realm = realm
 
     def raise_error_response(self, error: OAuth2Error):
-        if isinstance(error, InsufficientScopeError):
+        if isinstance(error, MissingAuthorizationError):
+            challenge = f'Bearer realm="{self.realm}"'
+        elif isinstance(error, InsufficientScopeError):
             challenge = (
                 f'Bearer realm="{self.realm}", error="{error.error}", '
                 f'error_description="{error.get_error_description()}"'
             )
-            headers = [*error.get_headers(), ("WWW-Authenticate", challenge)]
-            raise_http_exception(error.status_code, json.dumps(dict(error.get_body())), headers)
-        super().raise_error_response(error)
+        else:
+            super().raise_error_response(error)
+            return
+        headers = [h for h in error.get_headers() if h[0] != "WWW-Authenticate"]
+        headers.append(("WWW-Authenticate", challenge))
+        raise_http_exception(error.status_code, json.dumps(dict(error.get_body())), headers)
 
 
 def build_protector(realm: str) -> ResourceProtector:

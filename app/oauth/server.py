@@ -13,8 +13,8 @@ from app.extensions import db
 from app.models import Client
 from app.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
 from app.oauth.grants import (
-    AuthorizationRequestChecks,
     AuthorizationCodeGrant,
+    AuthorizationRequestChecks,
     ClientCredentialsGrant,
     OpenIDCode,
     RefreshTokenGrant,

@@ -33,7 +33,9 @@ def save_token(token: dict, request) -> Token:
         issued_at=now,
         access_token_expires_at=now + timedelta(seconds=int(token["expires_in"])),
         refresh_token_expires_at=(
-            now + timedelta(seconds=current_app.config["REFRESH_TOKEN_LIFETIME"]) if refresh else None
+            now + timedelta(seconds=current_app.config["REFRESH_TOKEN_LIFETIME"])
+            if refresh
+            else None
         ),
     )
     db.session.add(row)

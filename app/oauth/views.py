@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 
 from app.accounts.sessions import browser_secret, current_session, end_session
+from app.errors import error_page
 from app.extensions import csrf, limiter
 from app.oauth import authorization, keys
 from app.oauth.claims import user_claims
@@ -80,7 +81,7 @@ def logout():
     try:
         req = validate_logout(request.values)
     except LogoutError as exc:
-        return render_template("oauth/error.html", error="invalid_request", description=str(exc)), 400
+        return error_page("invalid_request", str(exc))
     browser = current_session()
     if browser is None or (req.hint_sub and req.hint_sub == browser.account.sub):
         end_session()
@@ -94,12 +95,11 @@ def logout_confirm():
     """The person confirmed signing out on the confirmation page."""
     form = LogoutForm()
     if not form.validate_on_submit():
-        return render_template("oauth/error.html", error="invalid_request",
-                               description="The form expired; please try again."), 400
+        return error_page("invalid_request", "The form expired; please try again.")
     try:
         req = validate_logout(form.data)
     except LogoutError as exc:
-        return render_template("oauth/error.html", error="invalid_request", description=str(exc)), 400
+        return error_page("invalid_request", str(exc))
     if form.cancel.data:
         return redirect(url_for("web.account"), code=303)
     end_session()

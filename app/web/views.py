@@ -114,8 +114,12 @@ def _render_step(step: authorization.Step, form=None, status: int = 200):
         return html, status
     action = url_for("web.interaction_consent", uid=step.interaction.uid)
     html = render_template(
-        "web/consent.html", form=ConsentForm(), action=action, client=step.client,
-        scopes=step.scope.split(), account=current_account(),
+        "web/consent.html",
+        form=ConsentForm(),
+        action=action,
+        client=step.client,
+        scopes=step.scope.split(),
+        account=current_account(),
     )
     return html, status
 

@@ -36,7 +36,8 @@ def test_authenticate_rehashes_outdated_parameters(app, factory):
     with app.app_context():
         account = db.session.scalar(select(Account))
         account.password_hash = PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash(
-            person.password)
+            person.password
+        )
         db.session.commit()
         old = account.password_hash
         assert authenticate(person.email, person.password) is not None

@@ -52,8 +52,10 @@ def test_full_journey_with_consent(client, factory):
     assert signed_in.status_code == 303
     consent_page = client.get(signed_in.location)
     assert consent_page.status_code == 200 and b"Allow" in consent_page.data
-    consent = client.post(urlsplit(signed_in.location).path + "/consent", data={
-        "csrf_token": csrf_token(consent_page.get_data(as_text=True)), "allow": "1"})
+    consent = client.post(
+        urlsplit(signed_in.location).path + "/consent",
+        data={"csrf_token": csrf_token(consent_page.get_data(as_text=True)), "allow": "1"},
+    )
     assert consent.status_code == 303
     back = query(consent.location)
     assert consent.location.startswith(rp.redirect_uri)
@@ -69,21 +71,35 @@ def test_full_journey_with_consent(client, factory):
     info = client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert info.status_code == 200 and info.json["sub"] == person.sub
 
-    refreshed = client.post("/token", headers=rp.basic_auth(), data={
-        "grant_type": "refresh_token", "refresh_token": body["refresh_token"]})
+    refreshed = client.post(
+        "/token",
+        headers=rp.basic_auth(),
+        data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
+    )
     assert refreshed.status_code == 200, refreshed.json
     assert refreshed.json["refresh_token"] != body["refresh_token"]
 
-    revoked = client.post("/revoke", headers=rp.basic_auth(), data={
-        "token": refreshed.json["refresh_token"], "token_type_hint": "refresh_token"})
+    revoked = client.post(
+        "/revoke",
+        headers=rp.basic_auth(),
+        data={"token": refreshed.json["refresh_token"], "token_type_hint": "refresh_token"},
+    )
     assert revoked.status_code == 200
-    after = client.get("/userinfo", headers={
-        "Authorization": f"Bearer {refreshed.json['access_token']}"})
+    after = client.get(
+        "/userinfo", headers={"Authorization": f"Bearer {refreshed.json['access_token']}"}
+    )
     assert after.status_code == 401 and "WWW-Authenticate" in after.headers
 
-    bye = client.get("/logout?" + "&".join([
-        f"id_token_hint={body['id_token']}",
-        "post_logout_redirect_uri=https://rp.example.com/bye", "state=xyz"]))
+    bye = client.get(
+        "/logout?"
+        + "&".join(
+            [
+                f"id_token_hint={body['id_token']}",
+                "post_logout_redirect_uri=https://rp.example.com/bye",
+                "state=xyz",
+            ]
+        )
+    )
     assert bye.status_code == 302
     assert bye.location == "https://rp.example.com/bye?state=xyz"
     assert client.get("/account").status_code == 302  # signed out: back to sign-in

@@ -124,8 +124,12 @@ def test_request_objects_are_answered_not_supported(client, factory, name, error
 def test_request_objects_with_bad_redirect_uri_get_an_error_page(client, factory, name):
     """The redirect_uri is validated before request / request_uri: a bad one → error page."""
     rp = factory.client()
-    params = authorize_params(rp, pkce_pair()[1], redirect_uri="https://evil.example.com/cb",
-                              **{name: "https://rp.example.com/r/1"})
+    params = authorize_params(
+        rp,
+        pkce_pair()[1],
+        redirect_uri="https://evil.example.com/cb",
+        **{name: "https://rp.example.com/r/1"},
+    )
     assert_error_page(client.get(authorize_url(params)))
 
 
@@ -133,8 +137,9 @@ def test_response_type_token_is_unsupported(client, factory):
     """response_type=token (implicit) → unsupported_response_type redirect."""
     rp = factory.client()
     params = authorize_params(rp, pkce_pair()[1], response_type="token")
-    assert_error_redirect(client.get(authorize_url(params)), rp, params,
-                          "unsupported_response_type")
+    assert_error_redirect(
+        client.get(authorize_url(params)), rp, params, "unsupported_response_type"
+    )
 
 
 @pytest.mark.parametrize("response_type", ["code id_token", "id_token", "code token"])
@@ -142,8 +147,9 @@ def test_hybrid_response_types_are_unsupported(client, factory, response_type):
     """Hybrid and implicit OIDC response types are refused with a redirect."""
     rp = factory.client()
     params = authorize_params(rp, pkce_pair()[1], response_type=response_type)
-    assert_error_redirect(client.get(authorize_url(params)), rp, params,
-                          "unsupported_response_type")
+    assert_error_redirect(
+        client.get(authorize_url(params)), rp, params, "unsupported_response_type"
+    )
 
 
 def test_missing_response_type_is_refused(client, factory):

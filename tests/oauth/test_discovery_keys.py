@@ -20,23 +20,33 @@ def test_metadata_documents(client, path):
     assert response.mimetype == "application/json"
     meta = response.json
     assert meta["issuer"] == ISSUER
-    for name, suffix in [("authorization_endpoint", "/authorize"), ("token_endpoint", "/token"),
-                         ("userinfo_endpoint", "/userinfo"), ("jwks_uri", "/jwks.json"),
-                         ("revocation_endpoint", "/revoke"),
-                         ("introspection_endpoint", "/introspect"),
-                         ("end_session_endpoint", "/logout")]:
+    for name, suffix in [
+        ("authorization_endpoint", "/authorize"),
+        ("token_endpoint", "/token"),
+        ("userinfo_endpoint", "/userinfo"),
+        ("jwks_uri", "/jwks.json"),
+        ("revocation_endpoint", "/revoke"),
+        ("introspection_endpoint", "/introspect"),
+        ("end_session_endpoint", "/logout"),
+    ]:
         assert meta[name] == ISSUER + suffix
     assert meta["authorization_response_iss_parameter_supported"] is True
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["response_types_supported"] == ["code"]
     assert meta["response_modes_supported"] == ["query"]
     assert set(meta["grant_types_supported"]) == {
-        "authorization_code", "refresh_token", "client_credentials"}
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+    }
     assert "RS256" in meta["id_token_signing_alg_values_supported"]
     assert meta["request_parameter_supported"] is False
     assert meta["request_uri_parameter_supported"] is False
     assert set(meta["token_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic", "client_secret_post", "none"}
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    }
     assert "none" not in meta["introspection_endpoint_auth_methods_supported"]
     assert {"openid", "offline_access"} <= set(meta["scopes_supported"])
     assert "de" in meta["ui_locales_supported"]

@@ -18,8 +18,9 @@ def test_logout_with_valid_hint_redirects_with_state_and_ends_the_session(client
     rp = factory.client()
     tokens = obtain_tokens(client, rp, factory.account())
     assert is_signed_in(client)
-    response = client.get(logout_url(id_token_hint=tokens["id_token"],
-                                     post_logout_redirect_uri=BYE, state="s t~._-"))
+    response = client.get(
+        logout_url(id_token_hint=tokens["id_token"], post_logout_redirect_uri=BYE, state="s t~._-")
+    )
     assert response.status_code == 302
     assert response.location == BYE + "?state=s+t~._-"
     assert not is_signed_in(client)
@@ -29,8 +30,9 @@ def test_logout_post_with_valid_hint_answers_303(client, factory):
     """RP-initiated logout by form POST with a valid hint → 303 to the registered URI."""
     rp = factory.client()
     tokens = obtain_tokens(client, rp, factory.account())
-    response = client.post("/logout", data={"id_token_hint": tokens["id_token"],
-                                            "post_logout_redirect_uri": BYE})
+    response = client.post(
+        "/logout", data={"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": BYE}
+    )
     assert response.status_code == 303
     assert response.location == BYE
     assert not is_signed_in(client)
@@ -40,9 +42,15 @@ def test_bad_post_logout_redirect_uri_is_an_error_page_and_keeps_the_session(cli
     """An unregistered post_logout_redirect_uri → 400 page, no redirect, session NOT ended."""
     rp = factory.client()
     tokens = obtain_tokens(client, rp, factory.account())
-    for uri in ("https://evil.example.com/bye", BYE + "/", BYE + "?x=1", "https://RP.example.com/bye"):
-        response = client.get(logout_url(id_token_hint=tokens["id_token"],
-                                          post_logout_redirect_uri=uri))
+    for uri in (
+        "https://evil.example.com/bye",
+        BYE + "/",
+        BYE + "?x=1",
+        "https://RP.example.com/bye",
+    ):
+        response = client.get(
+            logout_url(id_token_hint=tokens["id_token"], post_logout_redirect_uri=uri)
+        )
         assert response.status_code == 400, uri
         assert "Location" not in response.headers
         assert response.mimetype == "text/html"
@@ -63,8 +71,9 @@ def test_logout_without_hint_asks_for_confirmation(client, factory):
     """Without id_token_hint a signed-in person sees a confirmation page; nothing ends yet."""
     rp = factory.client()
     assert sign_in(client, factory.account()).status_code == 303
-    response = client.get(logout_url(client_id=rp.client_id, post_logout_redirect_uri=BYE,
-                                     state="abc"))
+    response = client.get(
+        logout_url(client_id=rp.client_id, post_logout_redirect_uri=BYE, state="abc")
+    )
     assert response.status_code == 200
     assert b'name="csrf_token"' in response.data and b'name="confirm"' in response.data
     assert is_signed_in(client)
@@ -75,8 +84,10 @@ def test_confirmation_without_csrf_token_is_refused(client, factory):
     rp = factory.client()
     assert sign_in(client, factory.account()).status_code == 303
     client.get(logout_url(client_id=rp.client_id, post_logout_redirect_uri=BYE))
-    response = client.post("/logout/confirm", data={
-        "client_id": rp.client_id, "post_logout_redirect_uri": BYE, "confirm": "1"})
+    response = client.post(
+        "/logout/confirm",
+        data={"client_id": rp.client_id, "post_logout_redirect_uri": BYE, "confirm": "1"},
+    )
     assert response.status_code == 400
     assert "Location" not in response.headers
     assert is_signed_in(client)
@@ -86,11 +97,17 @@ def test_confirmation_with_csrf_token_signs_out_and_redirects(client, factory):
     """Confirming on the page ends the session and returns (303) to the RP with state."""
     rp = factory.client()
     assert sign_in(client, factory.account()).status_code == 303
-    page = client.get(logout_url(client_id=rp.client_id, post_logout_redirect_uri=BYE,
-                                 state="abc"))
-    response = client.post("/logout/confirm", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)), "client_id": rp.client_id,
-        "post_logout_redirect_uri": BYE, "state": "abc", "confirm": "1"})
+    page = client.get(logout_url(client_id=rp.client_id, post_logout_redirect_uri=BYE, state="abc"))
+    response = client.post(
+        "/logout/confirm",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "client_id": rp.client_id,
+            "post_logout_redirect_uri": BYE,
+            "state": "abc",
+            "confirm": "1",
+        },
+    )
     assert response.status_code == 303
     assert response.location == BYE + "?state=abc"
     assert not is_signed_in(client)
@@ -101,9 +118,15 @@ def test_confirmation_cannot_smuggle_an_unregistered_uri(client, factory):
     rp = factory.client()
     assert sign_in(client, factory.account()).status_code == 303
     page = client.get(logout_url(client_id=rp.client_id, post_logout_redirect_uri=BYE))
-    response = client.post("/logout/confirm", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)), "client_id": rp.client_id,
-        "post_logout_redirect_uri": "https://evil.example.com/", "confirm": "1"})
+    response = client.post(
+        "/logout/confirm",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "client_id": rp.client_id,
+            "post_logout_redirect_uri": "https://evil.example.com/",
+            "confirm": "1",
+        },
+    )
     assert response.status_code == 400
     assert "Location" not in response.headers
     assert is_signed_in(client)
@@ -113,8 +136,10 @@ def test_cancelling_keeps_the_session(client, factory):
     """Choosing to stay signed in keeps the session and goes to the account page."""
     assert sign_in(client, factory.account()).status_code == 303
     page = client.get("/logout")
-    response = client.post("/logout/confirm", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)), "cancel": "1"})
+    response = client.post(
+        "/logout/confirm",
+        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "cancel": "1"},
+    )
     assert response.status_code == 303
     assert response.location.endswith("/account")
     assert is_signed_in(client)
@@ -143,8 +168,13 @@ def test_hint_and_client_id_must_agree(client, factory):
     rp = factory.client()
     other = factory.client(name="Other")
     tokens = obtain_tokens(client, rp, factory.account())
-    response = client.get(logout_url(id_token_hint=tokens["id_token"],
-                                     client_id=other.client_id, post_logout_redirect_uri=BYE))
+    response = client.get(
+        logout_url(
+            id_token_hint=tokens["id_token"],
+            client_id=other.client_id,
+            post_logout_redirect_uri=BYE,
+        )
+    )
     assert response.status_code == 400
     assert is_signed_in(client)
 

@@ -51,12 +51,22 @@ def html_pages(browser, factory, app):
     yield "sign-in", browser.get("/login")
     yield "signed-out", browser.get("/signed-out")
     yield "not-found", browser.get("/no-such-page")
-    yield "error-page", browser.get(authorize_url(
-        authorize_params(rp, pkce_pair()[1], client_id="nobody")))
+    yield (
+        "error-page",
+        browser.get(authorize_url(authorize_params(rp, pkce_pair()[1], client_id="nobody"))),
+    )
     yield "expired-interaction", browser.get("/interaction/unknown-uid")
-    yield "bad-credentials", browser.post("/login", data={
-        "csrf_token": csrf_token(browser.get("/login").get_data(as_text=True)),
-        "email": person.email, "password": "wrong password"})
+    yield (
+        "bad-credentials",
+        browser.post(
+            "/login",
+            data={
+                "csrf_token": csrf_token(browser.get("/login").get_data(as_text=True)),
+                "email": person.email,
+                "password": "wrong password",
+            },
+        ),
+    )
     start = browser.get(authorize_url(authorize_params(third, pkce_pair()[1])))
     yield "interaction-sign-in", browser.get(start.location)
     signed_in = sign_in_at(browser, start.location, person.email, person.password)
@@ -111,8 +121,10 @@ def test_interaction_sign_in_without_csrf_is_refused(client, factory):
     person = factory.account()
     start = client.get(authorize_url(authorize_params(rp, pkce_pair()[1])))
     client.get(start.location)
-    response = client.post(urlsplit(start.location).path + "/login", data={
-        "email": person.email, "password": person.password})
+    response = client.post(
+        urlsplit(start.location).path + "/login",
+        data={"email": person.email, "password": person.password},
+    )
     assert response.status_code == 400
     assert "Location" not in response.headers
     assert not is_signed_in(client)
@@ -130,9 +142,14 @@ def test_wrong_password_is_400_without_session(client, factory):
     """A wrong password re-renders the form with 400 and signs nobody in."""
     person = factory.account()
     page = client.get("/login")
-    response = client.post("/login", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)),
-        "email": person.email, "password": "not the password"})
+    response = client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": person.email,
+            "password": "not the password",
+        },
+    )
     assert response.status_code == 400
     assert not is_signed_in(client)
 
@@ -170,8 +187,11 @@ def test_token_responses_are_not_cached(client, factory):
     rp = factory.client()
     tokens = obtain_tokens(client, rp, factory.account())
     assert tokens["access_token"]
-    error = client.post("/token", headers=rp.basic_auth(), data={"grant_type": "refresh_token",
-                                                                 "refresh_token": "nope"})
+    error = client.post(
+        "/token",
+        headers=rp.basic_auth(),
+        data={"grant_type": "refresh_token", "refresh_token": "nope"},
+    )
     assert error.status_code == 400
     assert error.headers["Cache-Control"] == "no-store"
     unauthenticated = client.post("/token", data={"grant_type": "client_credentials"})
@@ -203,11 +223,22 @@ def test_response_type_with_a_quote_is_400_not_500(client, factory, response_typ
     assert "Location" not in response.headers
 
 
-@pytest.mark.parametrize(("name", "outcome"), [
-    ("scope", "invalid_scope"), ("prompt", "invalid_request"), ("max_age", "invalid_request"),
-    ("code_challenge", "invalid_request"), ("code_challenge_method", "invalid_request"),
-    ("response_mode", "invalid_request"), ("id_token_hint", "invalid_request"),
-    ("ui_locales", None), ("login_hint", None), ("nonce", None), ("state", None)])
+@pytest.mark.parametrize(
+    ("name", "outcome"),
+    [
+        ("scope", "invalid_scope"),
+        ("prompt", "invalid_request"),
+        ("max_age", "invalid_request"),
+        ("code_challenge", "invalid_request"),
+        ("code_challenge_method", "invalid_request"),
+        ("response_mode", "invalid_request"),
+        ("id_token_hint", "invalid_request"),
+        ("ui_locales", None),
+        ("login_hint", None),
+        ("nonce", None),
+        ("state", None),
+    ],
+)
 def test_authorization_errors_stay_within_rfc6749_characters(client, factory, name, outcome):
     """Parameters carrying " and \\ get the right error without those characters in the text."""
     rp = factory.client()
@@ -225,16 +256,27 @@ def test_authorization_errors_stay_within_rfc6749_characters(client, factory, na
     assert rfc6749_safe(got["error_description"])
 
 
-@pytest.mark.parametrize(("field", "outcome"), [
-    ("grant_type", "unsupported_grant_type"), ("code", "invalid_grant"),
-    ("redirect_uri", "invalid_grant"), ("code_verifier", "invalid_grant"),
-    ("scope", None), ("refresh_token", None)])
+@pytest.mark.parametrize(
+    ("field", "outcome"),
+    [
+        ("grant_type", "unsupported_grant_type"),
+        ("code", "invalid_grant"),
+        ("redirect_uri", "invalid_grant"),
+        ("code_verifier", "invalid_grant"),
+        ("scope", None),
+        ("refresh_token", None),
+    ],
+)
 def test_token_errors_stay_within_rfc6749_characters(client, factory, field, outcome):
     """Token-endpoint errors caused by " and \\ in a field keep error_description clean."""
     rp = factory.client()
     code, verifier, _ = obtain_code(client, rp, factory.account())
-    data = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-            "redirect_uri": rp.redirect_uri}
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": verifier,
+        "redirect_uri": rp.redirect_uri,
+    }
     data[field] = "x" + NASTY + "y"
     response = client.post("/token", headers=rp.basic_auth(), data=data)
     if outcome is None:
@@ -246,13 +288,20 @@ def test_token_errors_stay_within_rfc6749_characters(client, factory, field, out
     assert rfc6749_safe(response.json.get("error_description", ""))
 
 
-@pytest.mark.parametrize("header", [
-    "Basic !!!not-base64", "Basic " + base64.b64encode(b'cli"ent:se\\cret').decode(),
-    "Basic " + base64.b64encode(b"no-colon").decode(), 'Bearer "x\\'])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic !!!not-base64",
+        "Basic " + base64.b64encode(b'cli"ent:se\\cret').decode(),
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        'Bearer "x\\',
+    ],
+)
 def test_malformed_client_authentication_is_401_not_500(client, factory, header):
     """Broken Authorization headers at /token → 401 invalid_client with safe characters."""
-    response = client.post("/token", headers={"Authorization": header},
-                           data={"grant_type": "client_credentials"})
+    response = client.post(
+        "/token", headers={"Authorization": header}, data={"grant_type": "client_credentials"}
+    )
     assert response.status_code == 401
     assert response.json["error"] == "invalid_client"
     assert rfc6749_safe(response.json.get("error_description", ""))
@@ -263,17 +312,27 @@ def test_unknown_token_type_hint_is_ignored(client, factory):
     rp = factory.client()
     tokens = obtain_tokens(client, rp, factory.account())
     hint = 'access"\\'
-    unknown = client.post("/revoke", headers=rp.basic_auth(), data={
-        "token": "never-issued", "token_type_hint": hint})
+    unknown = client.post(
+        "/revoke", headers=rp.basic_auth(), data={"token": "never-issued", "token_type_hint": hint}
+    )
     assert unknown.status_code == 200
-    body = client.post("/introspect", headers=rp.basic_auth(), data={
-        "token": tokens["access_token"], "token_type_hint": hint}).json
+    body = client.post(
+        "/introspect",
+        headers=rp.basic_auth(),
+        data={"token": tokens["access_token"], "token_type_hint": hint},
+    ).json
     assert body["active"] is True
-    revoked = client.post("/revoke", headers=rp.basic_auth(), data={
-        "token": tokens["access_token"], "token_type_hint": hint})
+    revoked = client.post(
+        "/revoke",
+        headers=rp.basic_auth(),
+        data={"token": tokens["access_token"], "token_type_hint": hint},
+    )
     assert revoked.status_code == 200
-    assert client.post("/introspect", headers=rp.basic_auth(), data={
-        "token": tokens["access_token"], "token_type_hint": hint}).json == {"active": False}
+    assert client.post(
+        "/introspect",
+        headers=rp.basic_auth(),
+        data={"token": tokens["access_token"], "token_type_hint": hint},
+    ).json == {"active": False}
 
 
 def test_userinfo_challenge_stays_within_rfc6749_characters(client):
@@ -322,9 +381,12 @@ def test_outdated_argon2_hash_is_rehashed_on_sign_in(client, factory, app):
         stored = db.session.scalar(select(Account.password_hash).where(Account.sub == person.sub))
         cfg = app.config
     assert stored != old
-    current = PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"],
-                             memory_cost=cfg["ARGON2_MEMORY_COST"],
-                             parallelism=cfg["ARGON2_PARALLELISM"], type=Type.ID)
+    current = PasswordHasher(
+        time_cost=cfg["ARGON2_TIME_COST"],
+        memory_cost=cfg["ARGON2_MEMORY_COST"],
+        parallelism=cfg["ARGON2_PARALLELISM"],
+        type=Type.ID,
+    )
     assert not current.check_needs_rehash(stored)
     assert current.verify(stored, PASSWORD)
 
@@ -346,8 +408,14 @@ def test_failed_sign_in_does_not_rehash(client, factory, app):
     old = PasswordHasher(time_cost=2, memory_cost=16, parallelism=2, type=Type.ID).hash(PASSWORD)
     update_rows(app, Account, {"sub": person.sub}, password_hash=old)
     page = client.get("/login")
-    client.post("/login", data={"csrf_token": csrf_token(page.get_data(as_text=True)),
-                                "email": person.email, "password": "wrong password"})
+    client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": person.email,
+            "password": "wrong password",
+        },
+    )
     with app.app_context():
         stored = db.session.scalar(select(Account.password_hash).where(Account.sub == person.sub))
     assert stored == old
@@ -366,8 +434,9 @@ def test_code_flow_after_rehash_still_works(client, factory, app):
 # -- bad input never ends in a 500 ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["client_id", "redirect_uri", "state", "nonce", "login_hint",
-                                  "scope", "code_challenge"])
+@pytest.mark.parametrize(
+    "name", ["client_id", "redirect_uri", "state", "nonce", "login_hint", "scope", "code_challenge"]
+)
 def test_nul_character_at_authorize_is_400(client, factory, name):
     """A NUL character in an authorization parameter → 400 page (PostgreSQL cannot store it)."""
     rp = factory.client()
@@ -382,13 +451,23 @@ def test_nul_character_at_authorize_is_400(client, factory, name):
 def test_nul_character_in_client_id_is_a_clean_error(client, factory, path):
     """A NUL character in client_id (form or Basic) at the token endpoints → 4xx JSON, no 500."""
     factory.client()
-    posted = client.post(path, data={"grant_type": "client_credentials", "token": "x",
-                                     "client_id": "a\x00b", "client_secret": "s"})
+    posted = client.post(
+        path,
+        data={
+            "grant_type": "client_credentials",
+            "token": "x",
+            "client_id": "a\x00b",
+            "client_secret": "s",
+        },
+    )
     assert posted.status_code == 400
     assert posted.json["error"] == "invalid_request"
     for raw in (b"a\x00b:s", b"a%00b:s"):
-        basic = client.post(path, data={"grant_type": "client_credentials", "token": "x"},
-                            headers={"Authorization": "Basic " + base64.b64encode(raw).decode()})
+        basic = client.post(
+            path,
+            data={"grant_type": "client_credentials", "token": "x"},
+            headers={"Authorization": "Basic " + base64.b64encode(raw).decode()},
+        )
         assert basic.status_code == 401, raw
         assert basic.json["error"] == "invalid_client"
 
@@ -396,8 +475,11 @@ def test_nul_character_in_client_id_is_a_clean_error(client, factory, path):
 def test_basic_credentials_that_are_not_utf8_are_401(client, factory):
     """Basic credentials that do not decode as UTF-8 → 401 invalid_client, not a 500."""
     raw = base64.b64encode(b"\xff\xfe:\xff").decode()
-    response = client.post("/token", data={"grant_type": "client_credentials"},
-                           headers={"Authorization": f"Basic {raw}"})
+    response = client.post(
+        "/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {raw}"},
+    )
     assert response.status_code == 401
     assert response.json["error"] == "invalid_client"
     assert "WWW-Authenticate" in response.headers
@@ -407,9 +489,14 @@ def test_nul_character_in_sign_in_email_is_400(client, factory):
     """A NUL character in the sign-in email → 400, nobody signed in."""
     person = factory.account()
     page = client.get("/login")
-    response = client.post("/login", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)),
-        "email": person.email + "\x00", "password": person.password})
+    response = client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": person.email + "\x00",
+            "password": person.password,
+        },
+    )
     assert response.status_code == 400
     assert not is_signed_in(client)
 

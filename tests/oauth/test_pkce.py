@@ -173,8 +173,9 @@ def test_public_client_cannot_be_registered_without_pkce(app):
     from app.clients.service import ClientError, create_client
 
     with app.app_context(), pytest.raises(ClientError):
-        create_client("Public RP", ["https://rp.example.com/callback"], public=True,
-                      require_pkce=False)
+        create_client(
+            "Public RP", ["https://rp.example.com/callback"], public=True, require_pkce=False
+        )
 
 
 def test_public_client_redeems_with_correct_verifier(client, factory):

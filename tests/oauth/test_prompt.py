@@ -55,8 +55,7 @@ def assert_code_redirect(response, params) -> str:
 
 def backdate_sessions(app, seconds: int) -> None:
     """Pretend every browser session signed in ``seconds`` ago."""
-    changed = update_rows(app, BrowserSession, {},
-                          auth_time=utcnow() - timedelta(seconds=seconds))
+    changed = update_rows(app, BrowserSession, {}, auth_time=utcnow() - timedelta(seconds=seconds))
     assert changed >= 1
 
 
@@ -73,8 +72,9 @@ def consent(browser, consent_location: str, allow: bool):
     assert page.status_code == 200, page.data
     path = urlsplit(consent_location).path
     choice = {"allow": "1"} if allow else {"deny": "1"}
-    return browser.post(path + "/consent", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)), **choice})
+    return browser.post(
+        path + "/consent", data={"csrf_token": csrf_token(page.get_data(as_text=True)), **choice}
+    )
 
 
 # -- prompt=none ---------------------------------------------------------------------------

@@ -95,8 +95,12 @@ def test_expired_refresh_token_is_refused(client, factory, app):
     """A refresh token past its lifetime → invalid_grant."""
     rp = factory.client()
     tokens = obtain_tokens(client, rp, factory.account())
-    update_rows(app, Token, {"refresh_token_hash": hash_secret(tokens["refresh_token"])},
-                refresh_token_expires_at=utcnow() - timedelta(seconds=1))
+    update_rows(
+        app,
+        Token,
+        {"refresh_token_hash": hash_secret(tokens["refresh_token"])},
+        refresh_token_expires_at=utcnow() - timedelta(seconds=1),
+    )
     assert_refused(refresh(client, rp, tokens["refresh_token"]))
 
 
@@ -116,8 +120,9 @@ def test_refresh_may_not_widen_the_scope(client, factory):
     rp = factory.client()
     tokens = obtain_tokens(client, rp, factory.account())
     assert "phone" not in tokens["scope"].split()
-    assert_refused(refresh(client, rp, tokens["refresh_token"], scope="openid phone"),
-                   "invalid_scope")
+    assert_refused(
+        refresh(client, rp, tokens["refresh_token"], scope="openid phone"), "invalid_scope"
+    )
 
 
 def test_refused_widening_leaves_the_refresh_token_usable(client, factory):

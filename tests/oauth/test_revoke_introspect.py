@@ -40,8 +40,9 @@ def test_revoking_an_access_token_leaves_the_refresh_token_usable(client, factor
     """Revoking the access token kills it alone; the refresh token still rotates."""
     rp = factory.client()
     tokens = obtain_tokens(client, rp, factory.account())
-    response = post_as(client, rp, "/revoke", {
-        "token": tokens["access_token"], "token_type_hint": "access_token"})
+    response = post_as(
+        client, rp, "/revoke", {"token": tokens["access_token"], "token_type_hint": "access_token"}
+    )
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert userinfo_status(client, tokens["access_token"]) == 401
@@ -66,8 +67,9 @@ def test_revoking_with_a_wrong_hint_still_finds_the_token(client, factory):
     """token_type_hint is only a hint: a refresh token hinted as access token is revoked."""
     rp = factory.client()
     tokens = obtain_tokens(client, rp, factory.account())
-    response = post_as(client, rp, "/revoke", {
-        "token": tokens["refresh_token"], "token_type_hint": "access_token"})
+    response = post_as(
+        client, rp, "/revoke", {"token": tokens["refresh_token"], "token_type_hint": "access_token"}
+    )
     assert response.status_code == 200
     assert refresh(client, rp, tokens["refresh_token"]).status_code == 400
 
@@ -115,8 +117,14 @@ def test_basic_client_cannot_revoke_with_client_secret_post(client, factory):
     """A client_secret_basic client sending its secret in the form → 401 at /revoke."""
     rp = factory.client()
     tokens = obtain_tokens(client, rp, factory.account())
-    response = client.post("/revoke", data={
-        "token": tokens["access_token"], "client_id": rp.client_id, "client_secret": rp.secret})
+    response = client.post(
+        "/revoke",
+        data={
+            "token": tokens["access_token"],
+            "client_id": rp.client_id,
+            "client_secret": rp.secret,
+        },
+    )
     assert_client_error(response)
     assert userinfo_status(client, tokens["access_token"]) == 200
 
@@ -125,8 +133,9 @@ def test_confidential_client_cannot_revoke_with_client_id_only(client, factory):
     """A confidential client sending only its client_id (none) → 401 at /revoke."""
     rp = factory.client()
     tokens = obtain_tokens(client, rp, factory.account())
-    response = client.post("/revoke", data={
-        "token": tokens["refresh_token"], "client_id": rp.client_id})
+    response = client.post(
+        "/revoke", data={"token": tokens["refresh_token"], "client_id": rp.client_id}
+    )
     assert_client_error(response)
     assert refresh(client, rp, tokens["refresh_token"]).status_code == 200
 
@@ -209,8 +218,9 @@ def test_may_introspect_client_sees_other_clients_tokens(client, factory, app):
 def test_client_credentials_token_introspection_has_no_sub(client, factory):
     """A client-credentials token is active, names its client and has no sub."""
     rp = factory.client(grant_types=["client_credentials"], scope="profile")
-    token = client.post("/token", headers=rp.basic_auth(),
-                        data={"grant_type": "client_credentials"}).json["access_token"]
+    token = client.post(
+        "/token", headers=rp.basic_auth(), data={"grant_type": "client_credentials"}
+    ).json["access_token"]
     body = introspect(client, rp, token).json
     assert body["active"] is True and body["client_id"] == rp.client_id
     assert "sub" not in body

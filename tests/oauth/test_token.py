@@ -99,8 +99,12 @@ def test_expired_code_is_refused(client, factory, app):
     """A code past its expiry → 400 invalid_grant."""
     rp = factory.client()
     code, verifier, _ = obtain_code(client, rp, factory.account())
-    changed = update_rows(app, AuthorizationCode, {"code_hash": hash_secret(code)},
-                          expires_at=utcnow() - timedelta(seconds=1))
+    changed = update_rows(
+        app,
+        AuthorizationCode,
+        {"code_hash": hash_secret(code)},
+        expires_at=utcnow() - timedelta(seconds=1),
+    )
     assert changed == 1
     assert_token_error(redeem(client, rp, code, verifier), 400, "invalid_grant")
 
@@ -148,8 +152,11 @@ def test_code_redemption_requires_the_redirect_uri(client, factory):
     """Omitting redirect_uri at /token when the request had one → invalid_grant."""
     rp = factory.client()
     code, verifier, _ = obtain_code(client, rp, factory.account())
-    response = client.post("/token", headers=rp.basic_auth(), data={
-        "grant_type": "authorization_code", "code": code, "code_verifier": verifier})
+    response = client.post(
+        "/token",
+        headers=rp.basic_auth(),
+        data={"grant_type": "authorization_code", "code": code, "code_verifier": verifier},
+    )
     assert_token_error(response, 400, "invalid_grant")
 
 
@@ -163,8 +170,11 @@ def test_unknown_code_is_refused(client, factory):
 def test_missing_code_is_refused(client, factory):
     """grant_type=authorization_code without a code → invalid_request."""
     rp = factory.client()
-    response = client.post("/token", headers=rp.basic_auth(), data={
-        "grant_type": "authorization_code", "redirect_uri": rp.redirect_uri})
+    response = client.post(
+        "/token",
+        headers=rp.basic_auth(),
+        data={"grant_type": "authorization_code", "redirect_uri": rp.redirect_uri},
+    )
     assert_token_error(response, 400, "invalid_request")
 
 
@@ -204,8 +214,11 @@ def test_unsupported_grant_types_are_refused(client, factory):
     """The password and implicit grants do not exist here → unsupported_grant_type."""
     rp = factory.client()
     for grant in ("password", "implicit", "urn:ietf:params:oauth:grant-type:device_code"):
-        response = client.post("/token", headers=rp.basic_auth(), data={
-            "grant_type": grant, "username": "ada@example.com", "password": "x"})
+        response = client.post(
+            "/token",
+            headers=rp.basic_auth(),
+            data={"grant_type": grant, "username": "ada@example.com", "password": "x"},
+        )
         assert_token_error(response, 400, "unsupported_grant_type")
 
 
@@ -223,9 +236,16 @@ def test_wrong_client_secret_is_401_invalid_client(client, factory):
     rp = factory.client()
     code, verifier, _ = obtain_code(client, rp, factory.account())
     raw = base64.b64encode(f"{rp.client_id}:wrong-secret".encode()).decode()
-    response = client.post("/token", headers={"Authorization": f"Basic {raw}"}, data={
-        "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-        "redirect_uri": rp.redirect_uri})
+    response = client.post(
+        "/token",
+        headers={"Authorization": f"Basic {raw}"},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": rp.redirect_uri,
+        },
+    )
     assert_token_error(response, 401, "invalid_client")
     assert "WWW-Authenticate" in response.headers
 
@@ -234,9 +254,17 @@ def test_basic_client_cannot_use_client_secret_post(client, factory):
     """A client registered for client_secret_basic cannot authenticate with client_secret_post."""
     rp = factory.client()
     code, verifier, _ = obtain_code(client, rp, factory.account())
-    response = client.post("/token", data={
-        "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-        "redirect_uri": rp.redirect_uri, "client_id": rp.client_id, "client_secret": rp.secret})
+    response = client.post(
+        "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": rp.redirect_uri,
+            "client_id": rp.client_id,
+            "client_secret": rp.secret,
+        },
+    )
     assert_token_error(response, 401, "invalid_client")
 
 
@@ -244,9 +272,16 @@ def test_confidential_client_cannot_authenticate_with_client_id_only(client, fac
     """A confidential client sending just its client_id (method none) → 401 invalid_client."""
     rp = factory.client()
     code, verifier, _ = obtain_code(client, rp, factory.account())
-    response = client.post("/token", data={
-        "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-        "redirect_uri": rp.redirect_uri, "client_id": rp.client_id})
+    response = client.post(
+        "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": rp.redirect_uri,
+            "client_id": rp.client_id,
+        },
+    )
     assert_token_error(response, 401, "invalid_client")
 
 
@@ -254,12 +289,16 @@ def test_post_client_authenticates_with_client_secret_post_only(client, factory)
     """A client_secret_post client succeeds with form credentials and fails with Basic."""
     rp = factory.client(auth_method="client_secret_post")
     code, verifier, _ = obtain_code(client, rp, factory.account())
-    data = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-            "redirect_uri": rp.redirect_uri}
-    assert_token_error(client.post("/token", headers=rp.basic_auth(), data=data),
-                       401, "invalid_client")
-    ok = client.post("/token", data={**data, "client_id": rp.client_id,
-                                     "client_secret": rp.secret})
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": verifier,
+        "redirect_uri": rp.redirect_uri,
+    }
+    assert_token_error(
+        client.post("/token", headers=rp.basic_auth(), data=data), 401, "invalid_client"
+    )
+    ok = client.post("/token", data={**data, "client_id": rp.client_id, "client_secret": rp.secret})
     assert ok.status_code == 200, ok.json
 
 
@@ -268,17 +307,27 @@ def test_public_client_cannot_present_a_secret(client, factory):
     rp = factory.client(public=True)
     code, verifier, _ = obtain_code(client, rp, factory.account())
     raw = base64.b64encode(f"{rp.client_id}:made-up".encode()).decode()
-    response = client.post("/token", headers={"Authorization": f"Basic {raw}"}, data={
-        "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-        "redirect_uri": rp.redirect_uri})
+    response = client.post(
+        "/token",
+        headers={"Authorization": f"Basic {raw}"},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": rp.redirect_uri,
+        },
+    )
     assert_token_error(response, 401, "invalid_client")
 
 
 def test_unknown_client_is_401(client, factory):
     """Credentials of a client that does not exist → 401 invalid_client."""
     raw = base64.b64encode(b"nobody:nothing").decode()
-    response = client.post("/token", headers={"Authorization": f"Basic {raw}"},
-                           data={"grant_type": "client_credentials"})
+    response = client.post(
+        "/token",
+        headers={"Authorization": f"Basic {raw}"},
+        data={"grant_type": "client_credentials"},
+    )
     assert_token_error(response, 401, "invalid_client")
 
 
@@ -294,8 +343,11 @@ def machine_client(factory, **kw):
 def test_client_credentials_for_a_confidential_client(client, factory, app):
     """A confidential client with the grant gets an access token (no refresh, no ID token)."""
     rp = machine_client(factory)
-    response = client.post("/token", headers=rp.basic_auth(), data={
-        "grant_type": "client_credentials", "scope": "profile"})
+    response = client.post(
+        "/token",
+        headers=rp.basic_auth(),
+        data={"grant_type": "client_credentials", "scope": "profile"},
+    )
     assert response.status_code == 200, response.json
     assert response.headers["Cache-Control"] == "no-store"
     body = response.json
@@ -311,8 +363,9 @@ def test_client_credentials_for_a_confidential_client(client, factory, app):
 def test_client_credentials_default_scope_is_the_client_allowance(client, factory):
     """Without a scope parameter the client's allowed scopes are granted."""
     rp = machine_client(factory)
-    response = client.post("/token", headers=rp.basic_auth(),
-                           data={"grant_type": "client_credentials"})
+    response = client.post(
+        "/token", headers=rp.basic_auth(), data={"grant_type": "client_credentials"}
+    )
     assert response.status_code == 200, response.json
     assert set(response.json["scope"].split()) == {"profile", "email"}
 
@@ -322,26 +375,35 @@ def test_client_credentials_refused_for_a_public_client(client, factory, app):
     from app.models import Client
 
     rp = factory.client(public=True)
-    update_rows(app, Client, {"client_id": rp.client_id},
-                grant_types=["authorization_code", "client_credentials"])
-    response = client.post("/token", data={
-        "grant_type": "client_credentials", "client_id": rp.client_id})
+    update_rows(
+        app,
+        Client,
+        {"client_id": rp.client_id},
+        grant_types=["authorization_code", "client_credentials"],
+    )
+    response = client.post(
+        "/token", data={"grant_type": "client_credentials", "client_id": rp.client_id}
+    )
     assert_token_error(response, 401, "invalid_client")
 
 
 def test_client_credentials_refused_without_the_grant_type(client, factory):
     """A client not registered for client_credentials → unauthorized_client."""
     rp = factory.client()
-    response = client.post("/token", headers=rp.basic_auth(),
-                           data={"grant_type": "client_credentials"})
+    response = client.post(
+        "/token", headers=rp.basic_auth(), data={"grant_type": "client_credentials"}
+    )
     assert_token_error(response, 400, "unauthorized_client")
 
 
 def test_client_credentials_scope_outside_allowance_is_invalid(client, factory):
     """A scope the client may not have → invalid_scope."""
     rp = machine_client(factory)
-    response = client.post("/token", headers=rp.basic_auth(), data={
-        "grant_type": "client_credentials", "scope": "profile phone"})
+    response = client.post(
+        "/token",
+        headers=rp.basic_auth(),
+        data={"grant_type": "client_credentials", "scope": "profile phone"},
+    )
     assert_token_error(response, 400, "invalid_scope")
 
 
@@ -349,8 +411,9 @@ def test_client_credentials_scope_outside_allowance_is_invalid(client, factory):
 def test_client_credentials_refuses_openid(client, factory, scope):
     """openid makes no sense without a person: refused even if the client may have it."""
     rp = machine_client(factory, scope="openid profile")
-    response = client.post("/token", headers=rp.basic_auth(), data={
-        "grant_type": "client_credentials", "scope": scope})
+    response = client.post(
+        "/token", headers=rp.basic_auth(), data={"grant_type": "client_credentials", "scope": scope}
+    )
     assert_token_error(response, 400, "invalid_scope")
 
 
@@ -358,6 +421,9 @@ def test_client_credentials_wrong_secret_is_401(client, factory):
     """client_credentials with a wrong secret → 401 invalid_client."""
     rp = machine_client(factory)
     raw = base64.b64encode(f"{rp.client_id}:nope".encode()).decode()
-    response = client.post("/token", headers={"Authorization": f"Basic {raw}"},
-                           data={"grant_type": "client_credentials"})
+    response = client.post(
+        "/token",
+        headers={"Authorization": f"Basic {raw}"},
+        data={"grant_type": "client_credentials"},
+    )
     assert_token_error(response, 401, "invalid_client")

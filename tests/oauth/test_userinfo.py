@@ -46,11 +46,11 @@ def test_userinfo_releases_only_the_scopes_granted(client, factory):
 
 
 def test_userinfo_without_token_is_401_with_www_authenticate(client, factory):
-    """No token → 401 with a Bearer WWW-Authenticate challenge."""
+    """No token → 401 with a bare Bearer challenge (RFC 6750 §3.1: no error code)."""
     for method in (client.get, client.post):
         response = method("/userinfo")
         assert response.status_code == 401
-        assert response.headers["WWW-Authenticate"].lower().startswith("bearer ")
+        assert response.headers["WWW-Authenticate"] == 'Bearer realm="http://localhost"'
 
 
 def test_userinfo_with_unknown_token_is_401_invalid_token(client, factory):
@@ -75,8 +75,12 @@ def test_userinfo_with_expired_token_is_401(client, factory, app):
     """An expired access token → 401 invalid_token."""
     rp = factory.client()
     tokens = obtain_tokens(client, rp, factory.account())
-    update_rows(app, Token, {"access_token_hash": hash_secret(tokens["access_token"])},
-                access_token_expires_at=utcnow() - timedelta(seconds=1))
+    update_rows(
+        app,
+        Token,
+        {"access_token_hash": hash_secret(tokens["access_token"])},
+        access_token_expires_at=utcnow() - timedelta(seconds=1),
+    )
     response = client.get("/userinfo", headers=bearer(tokens["access_token"]))
     assert response.status_code == 401
     assert "invalid_token" in response.headers["WWW-Authenticate"]
@@ -114,8 +118,9 @@ def test_token_without_openid_scope_is_403_insufficient_scope(client, factory):
 def test_client_credentials_token_gets_no_userinfo(client, factory):
     """A client-credentials token (no person) is refused cleanly, not a 500."""
     rp = factory.client(grant_types=["client_credentials"], scope="profile email")
-    token = client.post("/token", headers=rp.basic_auth(),
-                        data={"grant_type": "client_credentials"}).json["access_token"]
+    token = client.post(
+        "/token", headers=rp.basic_auth(), data={"grant_type": "client_credentials"}
+    ).json["access_token"]
     response = client.get("/userinfo", headers=bearer(token))
     assert response.status_code == 403
     assert "insufficient_scope" in response.headers["WWW-Authenticate"]
