@@ -145,13 +145,7 @@ def redeem(browser, rp: ClientInfo, code: str, verifier: str | None, **extra):
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri}
     if verifier is not None:
         data["code_verifier"] = verifier
-    data.update(extra)
-    headers = {}
-    if rp.secret:
-        headers = rp.basic_auth()
-    else:
-        data["client_id"] = rp.client_id
-    return browser.post("/token", data=data, headers=headers)
+    return post_as(browser, rp, "/token", {**data, **extra})
 
 
 # -- Added for the protocol suite (tests/oauth) ------------------------------------------
@@ -207,12 +201,7 @@ def obtain_tokens(browser, rp: ClientInfo, account: AccountInfo, **extra) -> dic
 def refresh(browser, rp: ClientInfo, refresh_token: str, **extra):
     """POST a refresh_token grant, authenticating as ``rp``."""
     data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
-    headers = {}
-    if rp.secret:
-        headers = rp.basic_auth()
-    else:
-        data["client_id"] = rp.client_id
-    return browser.post("/token", data=data, headers=headers)
+    return post_as(browser, rp, "/token", data)
 
 
 def post_as(browser, rp: ClientInfo, path: str, data: dict):
@@ -239,3 +228,15 @@ def update_rows(app, model, where: dict, **values) -> int:
         count = db.session.execute(stmt).rowcount
         db.session.commit()
         return count
+
+
+def assert_error_redirect(response, rp: ClientInfo, params: dict, error: str) -> dict:
+    """A redirect to the registered redirect_uri with ``error``, the request's state and iss."""
+    assert response.status_code == 302, response.data
+    assert response.location.startswith(rp.redirect_uri + "?"), response.location
+    got = query(response.location)
+    assert got["error"] == error
+    assert got["state"] == params["state"]
+    assert got["iss"] == ISSUER
+    assert "code" not in got
+    return got

@@ -10,6 +10,7 @@ import pytest
 from tests.helpers import (
     ISSUER,
     REDIRECT_URI,
+    assert_error_redirect,
     authorize_params,
     authorize_url,
     pkce_pair,
@@ -24,18 +25,6 @@ def assert_error_page(response) -> None:
     assert response.status_code == 400, response.data
     assert response.mimetype == "text/html"
     assert "Location" not in response.headers
-
-
-def assert_error_redirect(response, rp, params, error: str) -> dict:
-    """A redirect to the registered redirect_uri with ``error``, state and iss."""
-    assert response.status_code == 302, response.data
-    assert response.location.startswith(rp.redirect_uri + "?"), response.location
-    got = query(response.location)
-    assert got["error"] == error
-    assert got["state"] == params["state"]
-    assert got["iss"] == ISSUER
-    assert "code" not in got
-    return got
 
 
 BAD_REDIRECT_URIS = {

@@ -6,6 +6,7 @@ import pytest
 
 from tests.helpers import (
     ISSUER,
+    assert_error_redirect,
     authorize_params,
     authorize_url,
     obtain_code,
@@ -14,18 +15,6 @@ from tests.helpers import (
     redeem,
     sign_in,
 )
-
-
-def assert_error_redirect(response, rp, params, error: str) -> dict:
-    """The response redirects to the client with ``error``, the request's state and iss."""
-    assert response.status_code == 302, response.data
-    assert response.location.startswith(rp.redirect_uri + "?"), response.location
-    got = query(response.location)
-    assert got["error"] == error
-    assert got["state"] == params["state"]
-    assert got["iss"] == ISSUER
-    assert "code" not in got
-    return got
 
 
 @pytest.mark.parametrize("public", [True, False], ids=["public", "confidential"])
