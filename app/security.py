@@ -3,6 +3,8 @@ referrer and a strict CSP on every response."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, abort, g, request
 
 
@@ -14,6 +16,13 @@ def _csp() -> str:
         "default-src 'none'; style-src 'self'; img-src 'self' data:; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     )
+
+
+def allow_form_redirect_to(uri: str | None) -> None:
+    """Let this page's forms lead on to ``uri``'s origin in the CSP ``form-action``."""
+    if uri:
+        parts = urlsplit(uri)
+        g.setdefault("form_action_origins", []).append(f"{parts.scheme}://{parts.netloc}")
 
 
 def refuse_nul_characters() -> None:

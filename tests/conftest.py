@@ -4,6 +4,8 @@ and small factories that return plain values so no ORM object outlives its conte
 from __future__ import annotations
 
 import os
+import secrets
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -36,12 +38,34 @@ def postgres_url_or_skip() -> str:
     return url
 
 
+@contextmanager
+def private_schema(base_url: str, prefix: str):
+    """A PostgreSQL URL whose connections live in a fresh schema, dropped afterwards.
+
+    Test runs sharing one database (a developer's and CI's on one machine) then never
+    see, truncate or drop each other's tables.
+    """
+    schema = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    engine = create_engine(base_url)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in base_url else "?"
+    try:
+        yield f"{base_url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request, tmp_path_factory) -> str:
+def database_url(request, tmp_path_factory):
     """Each test runs once per database backend."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'vestibule-test.db'}"
-    return postgres_url_or_skip()
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'vestibule-test.db'}"
+        return
+    with private_schema(postgres_url_or_skip(), "vestibule_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -6,13 +6,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import postgres_url_or_skip
-
-SCHEMA = "migration_check"
+from tests.conftest import postgres_url_or_skip, private_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -21,16 +19,8 @@ def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    base = postgres_url_or_skip()
-    engine = create_engine(base)
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{SCHEMA}"
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    engine.dispose()
+    with private_schema(postgres_url_or_skip(), "vestibule_migration") as url:
+        yield url
 
 
 def test_upgrade_from_empty_leaves_nothing_pending(empty_database_url):

@@ -7,7 +7,6 @@ the browser or a ``Step`` the web layer renders (sign-in or consent).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
@@ -41,10 +40,9 @@ class Step:
         return self.interaction.params.get("ui_locales", "")
 
     @property
-    def redirect_origin(self) -> str:
-        """Origin of the redirect_uri (the CSP form-action must allow it)."""
-        parts = urlsplit(self.interaction.params.get("redirect_uri", ""))
-        return f"{parts.scheme}://{parts.netloc}"
+    def redirect_uri(self) -> str:
+        """Where the answer will go (the page's CSP form-action must allow it)."""
+        return self.interaction.params.get("redirect_uri", "")
 
 
 def start(browser: BrowserSession | None, browser_secret: str) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.crypto import hash_secret
 from app.extensions import db
@@ -61,15 +61,17 @@ def find_token(token_string: str | None, hint: str | None = None) -> Token | Non
 
 
 def revoke_family(family_id: str) -> None:
-    """Revoke every access and refresh token descending from one grant (not committed)."""
+    """Revoke every access and refresh token descending from one grant (not committed).
+
+    One statement, so concurrent revocations lock the family's rows in one order.
+    """
     now = utcnow()
     db.session.execute(
         update(Token)
-        .where(Token.family_id == family_id, Token.access_token_revoked_at.is_(None))
-        .values(access_token_revoked_at=now)
-    )
-    db.session.execute(
-        update(Token)
-        .where(Token.family_id == family_id, Token.refresh_token_revoked_at.is_(None))
-        .values(refresh_token_revoked_at=now)
+        .where(Token.family_id == family_id)
+        .values(
+            access_token_revoked_at=func.coalesce(Token.access_token_revoked_at, now),
+            refresh_token_revoked_at=func.coalesce(Token.refresh_token_revoked_at, now),
+        )
+        .execution_options(synchronize_session=False)
     )

@@ -13,6 +13,7 @@ from app.oauth.claims import user_claims
 from app.oauth.logout import LogoutError, validate_logout
 from app.oauth.metadata import server_metadata
 from app.oauth.server import authorization_server, resource_protector
+from app.security import allow_form_redirect_to
 from app.web.forms import LogoutForm
 
 bp = Blueprint("oauth", __name__)
@@ -87,6 +88,7 @@ def logout():
         end_session()
         return _after_logout(req.redirect_target())
     form = LogoutForm(data=request.values.to_dict())
+    allow_form_redirect_to(req.post_logout_redirect_uri)
     return render_template("oauth/logout_confirm.html", form=form, client=req.client)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, url_for
 
 from app.accounts.service import authenticate
 from app.accounts.sessions import browser_secret, current_account, current_session, start_session
 from app.extensions import limiter
 from app.oauth import authorization
 from app.oauth import interaction as pauses
+from app.security import allow_form_redirect_to
 from app.web.forms import ConsentForm, SignInForm
 from app.web.i18n import set_locale, translate
 
@@ -106,7 +107,7 @@ def interaction_consent(uid: str):
 
 def _render_step(step: authorization.Step, form=None, status: int = 200):
     set_locale(step.ui_locales)
-    g.form_action_origins = [step.redirect_origin]
+    allow_form_redirect_to(step.redirect_uri)
     if step.name == pauses.LOGIN:
         form = form or SignInForm(email=step.login_hint or None)
         action = url_for("web.interaction_login", uid=step.interaction.uid)

@@ -217,3 +217,14 @@ def test_after_logout_authorize_needs_sign_in_again(client, factory):
     client.get(logout_url(id_token_hint=tokens["id_token"]))
     response = client.get(authorize_url(authorize_params(rp, pkce_pair()[1], prompt="none")))
     assert query(response.location)["error"] == "login_required"
+
+
+def test_logout_confirmation_page_lets_its_form_redirect_to_the_client(client, factory):
+    """The confirmation page's CSP form-action allows the post-logout URI's origin only."""
+    rp = factory.client()
+    sign_in(client, factory.account())
+    page = client.get(logout_url(client_id=rp.client_id, post_logout_redirect_uri=BYE))
+    assert page.status_code == 200
+    csp = page.headers["Content-Security-Policy"]
+    directive = next(d.strip() for d in csp.split(";") if d.strip().startswith("form-action"))
+    assert directive == "form-action 'self' https://rp.example.com"
