@@ -75,7 +75,39 @@ class Config:
     ID_TOKEN_LIFETIME = 3600
 
     #: Scopes this server knows. Clients are limited further by their own allowed scopes.
-    OAUTH_SCOPES = ("openid", "profile", "email", "phone", "offline_access")
+    #: The ``*:read`` / ``*:write`` scopes guard the admin API (spec §3.6).
+    OAUTH_SCOPES = (
+        "openid",
+        "profile",
+        "email",
+        "phone",
+        "offline_access",
+        "invitations:read",
+        "invitations:write",
+        "users:read",
+        "users:write",
+        "clients:read",
+        "clients:write",
+    )
+
+    #: Seconds an invitation stays usable unless created with ``expires_in`` (30 days).
+    INVITATION_LIFETIME = 30 * 24 * 3600
+    #: Longest ``expires_in`` accepted, in seconds (1 year); more is refused as absurd.
+    INVITATION_MAX_LIFETIME = 365 * 24 * 3600
+    #: Seconds the short link ``/i/<token>`` keeps redirecting (7 days, spec §2.2).
+    SHORT_LINK_LIFETIME = _env_int("SHORT_LINK_LIFETIME", 7 * 24 * 3600)
+    #: URL prefixes a client-less invitation's ``redirect_url`` may start with.
+    INVITATION_REDIRECT_ALLOWLIST: tuple[str, ...] = tuple(
+        filter(None, (_env("INVITATION_REDIRECT_ALLOWLIST", "") or "").split())
+    )
+    #: Rows accepted by one bulk invitation request.
+    BULK_INVITATION_LIMIT = 1000
+    #: Message templates live in ``templates/messages/<key>/<lang>/``; the template keys
+    #: and languages that exist there are the ones the API accepts.
+    DEFAULT_TEMPLATE_KEY = "invite_user"
+    DEFAULT_LANG = "en"
+    #: Seconds an ``Idempotency-Key`` answer is remembered (24 hours).
+    IDEMPOTENCY_TTL = 24 * 3600
     #: Languages the pages are offered in (``ui_locales`` picks among them).
     UI_LOCALES = ("en", "de")
 

@@ -63,6 +63,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(oauth_bp)
     app.register_blueprint(web_bp)
+    from app.api import init_api
+
+    init_api(app)
     if app.config["PLAYGROUND_ENABLED"]:
         from app.playground.views import bp as playground_bp
 

@@ -10,6 +10,36 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 JSON_PREFIXES = ("/token", "/userinfo", "/revoke", "/introspect", "/api/", "/.well-known", "/jwks")
 
 
+class DomainError(Exception):
+    """A refusal the domain explains: mapped to JSON for programs, HTML for pages.
+
+    Subclasses set ``status`` and ``code``; ``extra`` adds fields to the JSON body
+    (for instance the id of the invitation a 409 conflicts with).
+    """
+
+    status = 400
+    code = "invalid_request"
+
+    def __init__(self, description: str, **extra):
+        super().__init__(description)
+        self.description = description
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    """The named thing does not exist (or is not visible to the caller)."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request contradicts the current state (duplicate, wrong state)."""
+
+    status = 409
+    code = "conflict"
+
+
 def wants_json() -> bool:
     """Whether the current request came from a program rather than a browser page."""
     return request.path.startswith(JSON_PREFIXES)
@@ -23,6 +53,8 @@ def _error_code(exc: HTTPException) -> str:
         404: "not_found",
         405: "method_not_allowed",
         413: "request_too_large",
+        415: "unsupported_media_type",
+        422: "invalid_request",
         429: "too_many_requests",
     }.get(exc.code or 500, "server_error")
 
@@ -45,8 +77,21 @@ def handle_http_error(exc: HTTPException):
         description = exc.description
     code = exc.code or 500
     if wants_json():
-        return jsonify(error=_error_code(exc), error_description=description), code
+        body = {"error": _error_code(exc), "error_description": description}
+        messages = (getattr(exc, "data", None) or {}).get("messages")
+        if messages:  # webargs/marshmallow validation details
+            body["error_description"] = "The request body or query is invalid."
+            body["errors"] = messages
+        return jsonify(body), code
     return error_page(_error_code(exc), description, code)
+
+
+def handle_domain_error(exc: DomainError):
+    """A typed domain refusal, with its status and a safe description."""
+    if wants_json():
+        body = {"error": exc.code, "error_description": exc.description, **exc.extra}
+        return jsonify(body), exc.status
+    return error_page(exc.code, exc.description, exc.status)
 
 
 def handle_unexpected(exc: Exception):
@@ -58,4 +103,5 @@ def handle_unexpected(exc: Exception):
 def register_error_handlers(app: Flask) -> None:
     """Attach the handlers to ``app``."""
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(Exception, handle_unexpected)

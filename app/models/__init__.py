@@ -3,6 +3,13 @@
 from app.models.accounts import Account, Group, Role, account_groups, account_roles
 from app.models.base import Base, utcnow
 from app.models.clients import Client
+from app.models.invitations import (
+    Event,
+    IdempotentRequest,
+    Invitation,
+    invitation_groups,
+    invitation_roles,
+)
 from app.models.oauth import AuthorizationCode, Consent, SigningKey, Token
 from app.models.sessions import BrowserSession, Interaction
 
@@ -13,12 +20,17 @@ __all__ = [
     "BrowserSession",
     "Client",
     "Consent",
+    "Event",
     "Group",
+    "IdempotentRequest",
     "Interaction",
+    "Invitation",
     "Role",
     "SigningKey",
     "Token",
     "account_groups",
     "account_roles",
+    "invitation_groups",
+    "invitation_roles",
     "utcnow",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as _AuthorizationServer
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
+from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Request
 from flask import Flask, current_app
 from flask import request as flask_request
@@ -86,3 +87,16 @@ def authorization_server() -> AuthorizationServer:
 def resource_protector():
     """This app's bearer-token protector."""
     return current_app.extensions[PROTECTOR_KEY]
+
+
+def bearer_token(scope: str):
+    """The valid access token of the current request carrying ``scope``.
+
+    Aborts with RFC 6750's 401 (missing, unknown, expired, revoked) or 403
+    (insufficient_scope), each with its ``WWW-Authenticate`` challenge.
+    """
+    protector = resource_protector()
+    try:
+        return protector.acquire_token([scope])
+    except OAuth2Error as error:
+        protector.raise_error_response(error)

@@ -1,0 +1,87 @@
+"""The admin JSON API under /api/v1, with its OpenAPI 3 spec at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+from marshmallow import INCLUDE, Schema, fields
+
+from app.extensions import csrf
+from config import Config
+
+API_PREFIX = "/api/v1"
+
+
+class ErrorSchema(Schema):
+    """Every API error: an OAuth-style code and a human-readable description, plus
+    details where they help (the invalid field, the conflicting invitation ...)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    error = fields.String(required=True)
+    error_description = fields.String()
+    errors = fields.Dict(metadata={"description": "per-location, per-field messages"})
+    field = fields.String(metadata={"description": "the invalid field"})
+    invitation_id = fields.String(metadata={"description": "the conflicting invitation"})
+    state = fields.String(metadata={"description": "the invitation's current state"})
+
+
+class AdminApi(Api):
+    """flask-smorest's Api with our error body and our app-wide error handler."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        # The app's own handlers (app/errors.py) answer JSON for /api/ and keep
+        # Authlib's 401/403 bodies and WWW-Authenticate headers intact.
+        return None
+
+
+def api_settings(config: type[Config] | dict) -> dict:
+    """flask-smorest settings derived from ours."""
+    return {
+        "API_TITLE": "Vestibule admin API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": API_PREFIX,
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "API_SPEC_OPTIONS": {
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "An access token from /token (client credentials, "
+                        "or a person's token whose roles allow the action).",
+                    }
+                }
+            }
+        },
+    }
+
+
+def init_api(app: Flask) -> None:
+    """Mount the API blueprints and refuse to start if a route declares no action."""
+    app.config.update({k: v for k, v in api_settings(app.config).items() if k not in app.config})
+    api = AdminApi(app)
+    from app.api import clients, groups, invitations, users
+
+    for module in (invitations, users, groups, clients):
+        # Bearer tokens, never cookies, authenticate the API: CSRF does not apply.
+        csrf.exempt(module.blp)
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX)
+    _check_every_route_declares_an_action(app)
+    app.extensions["vestibule.api"] = api
+
+
+def _check_every_route_declares_an_action(app: Flask) -> None:
+    """warehouse's rule: an API route without a permission is a bug, caught at start-up."""
+    api_blueprints = {"invitations_api", "users_api", "groups_api", "clients_api"}
+    for endpoint, view in app.view_functions.items():
+        blueprint = endpoint.split(".", 1)[0]
+        if blueprint in api_blueprints and not getattr(view, "required_action", None):
+            raise RuntimeError(f"API route {endpoint} declares no required action")
+
+
+__all__ = ["API_PREFIX", "ErrorSchema", "init_api"]

@@ -1,0 +1,71 @@
+"""Who may call the admin API (spec §3.6): every route declares the action it
+performs; the action names the OAuth scope a token must carry, and a person's token
+must also belong to a role allowed that action."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g
+from flask_smorest import Blueprint
+
+from app.errors import DomainError
+from app.oauth.server import bearer_token
+
+#: action -> the scope a token needs for it.
+ACTION_SCOPES: dict[str, str] = {
+    "invitations.read": "invitations:read",
+    "invitations.create": "invitations:write",
+    "invitations.resend": "invitations:write",
+    "invitations.revoke": "invitations:write",
+    "users.read": "users:read",
+    "users.write": "users:write",
+    "clients.read": "clients:read",
+    "clients.write": "clients:write",
+}
+
+#: role -> actions a person holding it may perform through the API.
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(ACTION_SCOPES),
+    "secondary_admin": frozenset(a for a in ACTION_SCOPES if not a.startswith("clients.")),
+    "user_invite": frozenset({"invitations.read", "invitations.create", "invitations.resend"}),
+}
+
+
+class Forbidden(DomainError):
+    """The token is valid but its holder may not do this."""
+
+    status = 403
+    code = "insufficient_role"
+
+
+def person_may(role_names: set[str], action: str) -> bool:
+    """Whether any of these roles allows ``action``."""
+    return any(action in ROLE_ACTIONS.get(role, ()) for role in role_names)
+
+
+def requires(action: str):
+    """Protect an API view: bearer token with the action's scope, and a role for people."""
+    scope = ACTION_SCOPES[action]
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            token = bearer_token(scope)
+            if token.account is None:
+                g.api_actor = f"client:{token.client.client_id}"
+            else:
+                if not person_may({role.name for role in token.account.roles}, action):
+                    raise Forbidden(f"your roles do not allow {action}")
+                g.api_actor = f"account:{token.account.sub}"
+            return view(*args, **kwargs)
+
+        wrapped.required_action = action
+        return Blueprint.doc(security=[{"bearerAuth": [scope]}])(wrapped)
+
+    return decorator
+
+
+def actor() -> str:
+    """The label of whoever made the current API call (for events and ``invited_by``)."""
+    return g.api_actor

@@ -1,0 +1,1 @@
+"""The invitation domain: states, links, and the services that change invitations."""

@@ -1,0 +1,35 @@
+"""Invitation URLs: the client's initiate_login_uri with the invitation appended,
+and the short link on Vestibule's own host (spec §2.2)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import current_app
+
+from app.models import Invitation
+
+
+def landing_url(invitation: Invitation, token: str) -> str:
+    """Where the invitation lands: the client's login route, or hosted registration."""
+    if invitation.client is not None and invitation.client.initiate_login_uri:
+        base = invitation.client.initiate_login_uri
+    else:
+        base = f"{current_app.config['ISSUER']}/register"
+    return append_query(base, [("invite_id", token), ("view_type", "register")])
+
+
+def short_url(token: str) -> str:
+    """The short link ``/i/<token>`` that redirects to the landing URL."""
+    return f"{current_app.config['ISSUER']}/i/{token}"
+
+
+def append_query(url: str, params: list[tuple[str, str]]) -> str:
+    """``url`` with ``params`` added after its existing query (which is kept as is)."""
+    parts = urlsplit(url)
+    existing = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k not in {name for name, _ in params}
+    ]
+    return urlunsplit(parts._replace(query=urlencode(existing + params)))

@@ -1,0 +1,377 @@
+"""Creating and changing invitations. No request or session in here: callers pass
+plain values and an actor label; every change records its event in the same
+transaction, and state changes go through ``states.target`` only."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app import events
+from app.accounts.service import AccountError, normalise_email
+from app.crypto import hash_secret, new_secret
+from app.extensions import db
+from app.invitations import catalog, links, states
+from app.invitations.errors import (
+    InvalidInvitation,
+    InvalidTransition,
+    InvitationConflict,
+    InvitationNotFound,
+)
+from app.models import Account, Client, Group, Invitation, Role, utcnow
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+#: Largest JSON accepted for ``custom_fields`` or ``public_metadata`` (bytes).
+MAX_JSON_BYTES = 8 * 1024
+#: Shortest ``expires_in`` accepted (seconds).
+MIN_LIFETIME = 60
+NAME_LENGTH = 128
+
+
+@dataclass
+class InvitationInput:
+    """What a caller may set when creating an invitation (spec §3.1)."""
+
+    email: str | None = None
+    mobile_number: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    groups: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    client_id: str | None = None
+    redirect_url: str | None = None
+    custom_fields: dict[str, Any] = field(default_factory=dict)
+    public_metadata: dict[str, Any] = field(default_factory=dict)
+    allow_same_email: bool = False
+    template_key: str | None = None
+    lang: str | None = None
+    notify: bool = True
+    expires_in: int | None = None
+
+
+@dataclass
+class Issued:
+    """An invitation with its secret token, available only right after create or resend."""
+
+    invitation: Invitation
+    token: str
+
+    @property
+    def link(self) -> str:
+        """The landing URL with ``invite_id`` and ``view_type=register``."""
+        return links.landing_url(self.invitation, self.token)
+
+    @property
+    def short_link(self) -> str:
+        """The short link on Vestibule's host."""
+        return links.short_url(self.token)
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def find(public_id: str) -> Invitation:
+    """The invitation with this public id; InvitationNotFound otherwise."""
+    invitation = db.session.scalar(select(Invitation).where(Invitation.public_id == public_id))
+    if invitation is None:
+        raise InvitationNotFound(f"no invitation {public_id}")
+    return invitation
+
+
+def find_by_token(token: str | None) -> Invitation | None:
+    """The invitation whose secret token this is, if any."""
+    if not token or len(token) > 128:
+        return None
+    return db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_secret(token)))
+
+
+def state_of(invitation: Invitation) -> str:
+    """The invitation's state now (a pending one past its expiry is ``expired``)."""
+    return states.effective_state(invitation, utcnow())
+
+
+# -- creating --------------------------------------------------------------------------
+
+
+def create(data: InvitationInput, actor: str, accept_languages: list[str] | None = None) -> Issued:
+    """Validate, store and commit one invitation with its ``invitation.created`` event."""
+    try:
+        issued = add(data, actor, accept_languages)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise _duplicate(data) from None
+    return issued
+
+
+def add(data: InvitationInput, actor: str, accept_languages: list[str] | None = None) -> Issued:
+    """Validate and add one invitation to the session (flushed, not committed)."""
+    values = _validated(data, accept_languages or [])
+    _expire_stale(values["pending_key"])
+    _refuse_duplicates(values)
+    token = new_secret(24)
+    now = utcnow()
+    invitation = Invitation(
+        token_hash=hash_secret(token),
+        short_link_expires_at=now + timedelta(seconds=current_app.config["SHORT_LINK_LIFETIME"]),
+        state=states.INITIATED,
+        invited_by=actor,
+        created_at=now,
+        **values,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    events.record("invitation.created", actor, invitation=invitation, to_state=states.INITIATED)
+    return Issued(invitation, token)
+
+
+def _validated(data: InvitationInput, accept_languages: list[str]) -> dict[str, Any]:
+    email = _email(data.email)
+    mobile = _mobile(data.mobile_number)
+    if not email and not mobile:
+        raise InvalidInvitation("email", "an email or a mobile_number is required")
+    client = _client(data.client_id)
+    template_key = data.template_key or current_app.config["DEFAULT_TEMPLATE_KEY"]
+    if template_key not in catalog.template_keys():
+        raise InvalidInvitation("template_key", f"unknown template key {template_key!r}")
+    if data.allow_same_email and not email:
+        raise InvalidInvitation("allow_same_email", "needs an email to fix")
+    return {
+        "email": email,
+        "mobile_number": mobile,
+        "given_name": _name("given_name", data.given_name),
+        "family_name": _name("family_name", data.family_name),
+        "client": client,
+        "redirect_url": _redirect_url(data.redirect_url, client),
+        "groups": _named(Group, "groups", data.groups),
+        "roles": _named(Role, "roles", data.roles),
+        "custom_fields": _json_object("custom_fields", data.custom_fields),
+        "public_metadata": _json_object("public_metadata", data.public_metadata),
+        "allow_same_email": bool(data.allow_same_email),
+        "template_key": template_key,
+        "lang": _lang(template_key, data.lang, accept_languages),
+        "notify": bool(data.notify),
+        "expires_at": utcnow() + timedelta(seconds=_lifetime(data.expires_in)),
+        "pending_key": _pending_key(email or mobile, client),
+    }
+
+
+def _email(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return normalise_email(value)
+    except AccountError as exc:
+        raise InvalidInvitation("email", str(exc)) from None
+
+
+def _mobile(value: str | None) -> str | None:
+    if not value:
+        return None
+    compact = re.sub(r"[\s().-]", "", value)
+    if not E164.match(compact):
+        raise InvalidInvitation("mobile_number", "must be an E.164 number such as +4915112345678")
+    return compact
+
+
+def _name(field_name: str, value: str | None) -> str | None:
+    value = (value or "").strip() or None
+    if value is not None and len(value) > NAME_LENGTH:
+        raise InvalidInvitation(field_name, f"at most {NAME_LENGTH} characters")
+    return value
+
+
+def _client(client_id: str | None) -> Client | None:
+    if not client_id:
+        return None
+    client = db.session.scalar(select(Client).where(Client.client_id == client_id))
+    if client is None:
+        raise InvalidInvitation("client_id", f"unknown client {client_id!r}")
+    if not client.initiate_login_uri:
+        raise InvalidInvitation("client_id", "the client has no initiate_login_uri registered")
+    return client
+
+
+def _redirect_url(url: str | None, client: Client | None) -> str | None:
+    if not url:
+        return None
+    if client is not None:
+        raise InvalidInvitation("redirect_url", "only for invitations without a client")
+    allowed = current_app.config["INVITATION_REDIRECT_ALLOWLIST"]
+    if len(url) > 2048 or not any(url.startswith(prefix) for prefix in allowed):
+        raise InvalidInvitation("redirect_url", "not on the configured allow-list")
+    return url
+
+
+def _named(model, field_name: str, names: list[str]) -> list:
+    wanted = list(dict.fromkeys(names or []))
+    if not wanted:
+        return []
+    rows = list(db.session.scalars(select(model).where(model.name.in_(wanted))))
+    unknown = sorted(set(wanted) - {row.name for row in rows})
+    if unknown:
+        raise InvalidInvitation(field_name, f"unknown: {', '.join(unknown)}")
+    return rows
+
+
+def _json_object(field_name: str, value: dict | None) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInvitation(field_name, "must be a JSON object")
+    if len(json.dumps(value)) > MAX_JSON_BYTES:
+        raise InvalidInvitation(field_name, f"at most {MAX_JSON_BYTES} bytes of JSON")
+    return value
+
+
+def _lang(template_key: str, lang: str | None, accept_languages: list[str]) -> str:
+    available = catalog.languages(template_key)
+    if lang:
+        if lang not in available:
+            raise InvalidInvitation("lang", f"no {template_key!r} template in {lang!r}")
+        return lang
+    for candidate in accept_languages:
+        if candidate in available:
+            return candidate
+    default = current_app.config["DEFAULT_LANG"]
+    return default if default in available else sorted(available)[0]
+
+
+def _lifetime(expires_in: int | None) -> int:
+    if expires_in is None:
+        return current_app.config["INVITATION_LIFETIME"]
+    maximum = current_app.config["INVITATION_MAX_LIFETIME"]
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int):
+        raise InvalidInvitation("expires_in", "must be a whole number of seconds")
+    if not MIN_LIFETIME <= expires_in <= maximum:
+        raise InvalidInvitation("expires_in", f"must be between {MIN_LIFETIME} and {maximum}")
+    return expires_in
+
+
+def _pending_key(address: str, client: Client | None) -> str:
+    return f"{address}|{client.client_id if client else '-'}"
+
+
+def _expire_stale(pending_key: str) -> None:
+    stale = db.session.scalar(
+        select(Invitation).where(
+            Invitation.pending_key == pending_key, Invitation.expires_at <= utcnow()
+        )
+    )
+    if stale is not None:
+        _apply(stale, "expire", "system")
+
+
+def _refuse_duplicates(values: dict[str, Any]) -> None:
+    pending = db.session.scalar(
+        select(Invitation.public_id).where(Invitation.pending_key == values["pending_key"])
+    )
+    if pending is not None:
+        raise InvitationConflict(
+            "a pending invitation for this address and client exists", invitation_id=pending
+        )
+    checks = [(Account.email, values["email"]), (Account.phone_number, values["mobile_number"])]
+    for column, value in checks:
+        if value and db.session.scalar(select(Account.id).where(column == value)) is not None:
+            raise InvitationConflict("this address already belongs to an account")
+
+
+def _duplicate(data: InvitationInput) -> InvitationConflict:
+    """The conflict to report when a concurrent create won the unique pending key."""
+    return InvitationConflict("a pending invitation for this address and client exists")
+
+
+# -- changing --------------------------------------------------------------------------
+
+
+def resend(public_id: str, actor: str) -> Issued:
+    """A fresh token and short link (the old ones stop working); the expiry restarts."""
+    invitation = find(public_id)
+    token = new_secret(24)
+    now = utcnow()
+    lifetime = invitation.expires_at - invitation.created_at
+    _apply(
+        invitation,
+        "resend",
+        actor,
+        token_hash=hash_secret(token),
+        short_link_expires_at=now + timedelta(seconds=current_app.config["SHORT_LINK_LIFETIME"]),
+        expires_at=now + lifetime,
+        resent_count=invitation.resent_count + 1,
+    )
+    db.session.commit()
+    return Issued(invitation, token)
+
+
+def revoke(public_id: str, actor: str) -> Invitation:
+    """Revoke a pending invitation; its links stop working."""
+    invitation = find(public_id)
+    _apply(invitation, "revoke", actor)
+    db.session.commit()
+    return invitation
+
+
+def reject(invitation: Invitation, actor: str) -> Invitation:
+    """The invited person declined (spec §2: decline from the registration page)."""
+    _apply(invitation, "reject", actor)
+    db.session.commit()
+    return invitation
+
+
+def accept(invitation: Invitation, account_sub: str, actor: str) -> Invitation:
+    """Mark accepted by ``account_sub`` (not committed: the caller commits it together
+    with the new account). Of concurrent acceptances exactly one succeeds; the others
+    raise InvalidTransition."""
+    _apply(invitation, "accept", actor, accepted_sub=account_sub, sub=account_sub)
+    return invitation
+
+
+def expire_due(limit: int = 1000) -> int:
+    """Mark pending invitations past their expiry as expired (with events); returns how many."""
+    due = list(
+        db.session.scalars(
+            select(Invitation)
+            .where(Invitation.state.in_(states.PENDING), Invitation.expires_at <= utcnow())
+            .limit(limit)
+        )
+    )
+    for invitation in due:
+        _apply(invitation, "expire", "system")
+    db.session.commit()
+    return len(due)
+
+
+def _apply(invitation: Invitation, action: str, actor: str, sub: str | None = None, **values):
+    """Move ``invitation`` through ``action`` atomically and record the event.
+
+    The UPDATE matches the state read before, so of two concurrent changes one wins
+    and the other gets InvalidTransition.
+    """
+    now = utcnow()
+    before = invitation.state
+    current = states.effective_state(invitation, now) if action != "expire" else before
+    new_state, event_type = states.target(current, action)
+    values["state"] = new_state
+    if new_state in states.TERMINAL:
+        values["pending_key"] = None
+    if new_state in states.STAMPS:
+        values[states.STAMPS[new_state]] = now
+    stmt = update(Invitation).where(Invitation.id == invitation.id, Invitation.state == before)
+    if action != "expire":
+        stmt = stmt.where(Invitation.expires_at > now)
+    changed = db.session.execute(
+        stmt.values(**values).execution_options(synchronize_session="fetch")
+    ).rowcount
+    if changed != 1:
+        raise InvalidTransition("the invitation changed meanwhile; reload it", state=before)
+    data = {"sub": sub} if sub else {}
+    events.record(
+        event_type, actor, invitation=invitation, from_state=before, to_state=new_state, **data
+    )

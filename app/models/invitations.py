@@ -1,0 +1,140 @@
+"""Invitations (spec §3.1), the audit trail of events, and idempotent API requests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.accounts import Group, Role
+from app.models.base import Base, UTCDateTime, utcnow
+from app.models.clients import Client
+
+invitation_groups = Table(
+    "invitation_groups",
+    Base.metadata,
+    Column("invitation_id", ForeignKey("invitations.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+)
+
+invitation_roles = Table(
+    "invitation_roles",
+    Base.metadata,
+    Column("invitation_id", ForeignKey("invitations.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_id", ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+def new_public_id() -> str:
+    """The invitation's public identifier (not a secret)."""
+    return str(uuid.uuid4())
+
+
+class Invitation(Base):
+    """An invitation to register. The secret token is stored only as a hash."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        Index("ix_invitations_state_created_at", "state", "created_at"),
+        Index("ix_invitations_client_id_created_at", "client_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: Public identifier used by the admin API and in events.
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    #: SHA-256 of the secret token (``invite_id`` in links; 192 random bits).
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The short link ``/i/<token>`` redirects until then (spec §2.2, default 7 days).
+    short_link_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Lower-cased email, if invited by email.
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    #: E.164 number, if invited by phone.
+    mobile_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    given_name: Mapped[str | None] = mapped_column(String(128))
+    family_name: Mapped[str | None] = mapped_column(String(128))
+    #: The client the person is invited to; null for Vestibule-hosted registration.
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    #: Where a client-less invitation lands after registration (allow-listed).
+    redirect_url: Mapped[str | None] = mapped_column(String(2048))
+    #: Pre-fill values for the configured registration fields (§3.4).
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Copied onto the account on acceptance.
+    public_metadata: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The registering person must use the invited email.
+    allow_same_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    template_key: Mapped[str] = mapped_column(String(64), default="invite_user")
+    lang: Mapped[str] = mapped_column(String(16), default="en")
+    #: Send the message (true) or only return the link to the caller.
+    notify: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: initiated, reinitiated, accepted, revoked, rejected, expired (see states.py).
+    state: Mapped[str] = mapped_column(String(16), default="initiated", index=True)
+    #: "<address>|<client>" while the invitation is pending, null once terminal: the
+    #: unique constraint forbids two pending invitations for one address and client.
+    pending_key: Mapped[str | None] = mapped_column(String(400), unique=True)
+    #: Who created it: "account:<sub>" or "client:<client_id>" (or "cli").
+    invited_by: Mapped[str] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resent_count: Mapped[int] = mapped_column(Integer, default=0)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_sub: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    client: Mapped[Client | None] = relationship()
+    groups: Mapped[list[Group]] = relationship(secondary=invitation_groups)
+    roles: Mapped[list[Role]] = relationship(secondary=invitation_roles)
+
+    def __repr__(self) -> str:
+        return f"<Invitation {self.public_id} {self.state}>"
+
+
+class Event(Base):
+    """One thing that happened (spec §6): the audit log, kept 365 days by default."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_invitation_id_id", "invitation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: e.g. invitation.created, invitation.accepted, user.created.
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE")
+    )
+    #: Who caused it, as in ``Invitation.invited_by``; "system" for expiry sweeps.
+    actor: Mapped[str] = mapped_column(String(128))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    #: Event-specific details (e.g. the accepted account's ``sub``).
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class IdempotentRequest(Base):
+    """A remembered answer to a POST sent with an ``Idempotency-Key`` header."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("actor", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    key: Mapped[str] = mapped_column(String(255))
+    #: SHA-256 of method, path and body: the same key with another body is refused.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
