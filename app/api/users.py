@@ -1,7 +1,176 @@
-"""Admin API: users (spec §3.3)."""
+"""Admin API: users (spec §3.3). Invited people appear here once they have registered."""
 
 from __future__ import annotations
 
 from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, fields, validate
+
+from app.accounts import service as accounts
+from app.api.auth import actor, requires
+from app.api.common import (
+    JsonObject,
+    NameList,
+    PageQuerySchema,
+    StrictBoolean,
+    Text,
+    page_dict,
+    page_schema,
+    refuse_roles_beyond_callers,
+)
+from app.models import Account
 
 blp = Blueprint("users_api", __name__, description="Manage users.")
+
+_NAME = {"validate": validate.Length(max=accounts.NAME_LENGTH), "allow_none": True}
+_PHONE = {
+    "validate": validate.Length(max=32),
+    "allow_none": True,
+    "metadata": {"description": "E.164, e.g. +4915112345678"},
+}
+
+
+class UserSchema(Schema):
+    """An account as the API shows it (never its password hash)."""
+
+    sub = fields.String(required=True)
+    email = fields.String(required=True, allow_none=True)
+    email_verified = fields.Boolean(required=True)
+    phone_number = fields.String(required=True, allow_none=True)
+    phone_number_verified = fields.Boolean(required=True)
+    given_name = fields.String(required=True, allow_none=True)
+    family_name = fields.String(required=True, allow_none=True)
+    groups = fields.List(fields.String(), required=True)
+    roles = fields.List(fields.String(), required=True)
+    custom_fields = fields.Dict(required=True)
+    public_metadata = fields.Dict(required=True)
+    disabled = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+UserPageSchema = page_schema(UserSchema, "UserPage")
+
+
+class UserQuerySchema(PageQuerySchema):
+    """Search criteria for GET /users; each one given narrows the result."""
+
+    q = Text(
+        validate=validate.Length(max=200),
+        metadata={"description": "part of the email, given or family name, any case"},
+    )
+    email = Text(validate=validate.Length(max=320))
+    group = Text(validate=validate.Length(max=64), metadata={"description": "a group name"})
+    role = Text(validate=validate.Length(max=64), metadata={"description": "a role name"})
+    disabled = fields.Boolean()
+
+
+class UserCreateSchema(Schema):
+    """The body of POST /users."""
+
+    email = Text(required=True, validate=validate.Length(max=320), metadata={"format": "email"})
+    password = Text(
+        validate=validate.Length(
+            min=accounts.MIN_PASSWORD_LENGTH, max=accounts.MAX_PASSWORD_LENGTH
+        ),
+        metadata={"description": "optional; without one the person cannot sign in yet"},
+    )
+    given_name = Text(**_NAME)
+    family_name = Text(**_NAME)
+    phone_number = Text(**_PHONE)
+    email_verified = StrictBoolean()
+    groups = NameList()
+    roles = NameList()
+    custom_fields = JsonObject()
+    public_metadata = JsonObject()
+
+
+class UserUpdateSchema(Schema):
+    """The body of PATCH /users/{sub}: fields given replace the stored ones."""
+
+    given_name = Text(**_NAME)
+    family_name = Text(**_NAME)
+    phone_number = Text(**_PHONE)
+    phone_number_verified = StrictBoolean()
+    email_verified = StrictBoolean()
+    groups = NameList()
+    roles = NameList()
+    custom_fields = JsonObject()
+    public_metadata = JsonObject()
+
+
+def to_dict(account: Account) -> dict:
+    """The API view of an account."""
+    return {
+        "sub": account.sub,
+        "email": account.email,
+        "email_verified": account.email_verified,
+        "phone_number": account.phone_number,
+        "phone_number_verified": account.phone_number_verified,
+        "given_name": account.given_name,
+        "family_name": account.family_name,
+        "groups": sorted(group.name for group in account.groups),
+        "roles": sorted(role.name for role in account.roles),
+        "custom_fields": account.custom_fields,
+        "public_metadata": account.public_metadata,
+        "disabled": account.disabled,
+        "created_at": account.created_at,
+        "updated_at": account.updated_at,
+    }
+
+
+@blp.route("/users", methods=["GET"])
+@requires("users.read")
+@blp.arguments(UserQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, UserPageSchema)
+def list_users(args: dict):
+    """Search accounts, oldest first, one page at a time."""
+    after, limit = args.pop("cursor", None), args.pop("limit")
+    return page_dict(accounts.search(accounts.AccountFilters(**args), after, limit), to_dict)
+
+
+@blp.route("/users", methods=["POST"])
+@requires("users.write")
+@blp.arguments(UserCreateSchema)
+@blp.response(201, UserSchema)
+def create_user(body: dict):
+    """Create an account; unknown groups or roles are a 400."""
+    refuse_roles_beyond_callers(body.get("roles", ()))
+    return to_dict(accounts.create(accounts.AccountInput(**body), actor()))
+
+
+@blp.route("/users/<sub>", methods=["GET"])
+@requires("users.read")
+@blp.response(200, UserSchema)
+def get_user(sub: str):
+    """One account by its ``sub``."""
+    return to_dict(accounts.find(sub))
+
+
+@blp.route("/users/<sub>", methods=["PATCH"])
+@requires("users.write")
+@blp.arguments(UserUpdateSchema)
+@blp.response(200, UserSchema)
+def update_user(body: dict, sub: str):
+    """Change an account's names, phone number, groups, roles, metadata or verification."""
+    if "roles" in body:
+        held = {role.name for role in accounts.find(sub).roles}
+        refuse_roles_beyond_callers(held.symmetric_difference(body["roles"]))
+    return to_dict(accounts.update(sub, body, actor()))
+
+
+@blp.route("/users/<sub>/disable", methods=["POST"])
+@requires("users.write")
+@blp.response(200, UserSchema)
+def disable_user(sub: str):
+    """Disable an account: sign-in refused, sessions ended, tokens revoked."""
+    refuse_roles_beyond_callers(role.name for role in accounts.find(sub).roles)
+    return to_dict(accounts.disable(sub, actor()))
+
+
+@blp.route("/users/<sub>/enable", methods=["POST"])
+@requires("users.write")
+@blp.response(200, UserSchema)
+def enable_user(sub: str):
+    """Let a disabled account sign in again."""
+    refuse_roles_beyond_callers(role.name for role in accounts.find(sub).roles)
+    return to_dict(accounts.enable(sub, actor()))

@@ -1,0 +1,130 @@
+"""Pieces the admin API resources share: fields that only accept what the database
+can store, cursor pagination, and the rule that nobody grants more than they hold."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from app.accounts import service as accounts
+from app.api.auth import ROLE_ACTIONS, Forbidden, actor
+from app.pagination import Page
+
+#: Most rows one page may hold.
+MAX_PAGE_SIZE = 200
+#: A hexadecimal key below 2**31 (the integer primary keys' range on PostgreSQL).
+_CURSOR = re.compile(r"^[0-7]?[0-9a-f]{1,7}$")
+
+
+class Text(fields.String):
+    """A string PostgreSQL can store: no NUL character, no lone surrogate."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError("Must not contain NUL characters.")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError("Must be valid Unicode.") from None
+        return text
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON ``true`` or ``false``; strings and numbers are refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class JsonObject(fields.Dict):
+    """A JSON object with short keys (the service checks its size and content)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(keys=Text(validate=validate.Length(max=64)), **kwargs)
+
+
+class NameList(fields.List):
+    """Up to 50 group or role names."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Length(max=50))
+        super().__init__(Text(validate=validate.Length(max=64)), **kwargs)
+
+
+class Cursor(fields.String):
+    """The ``next_cursor`` of an earlier page, read back as the key to go on after.
+
+    Opaque to callers; every value matching the documented pattern is a valid place
+    to continue from, so a well-formed cursor is never refused.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {**kwargs.get("metadata", {}), "pattern": _CURSOR.pattern}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not _CURSOR.fullmatch(text):
+            raise ValidationError("Not a cursor from an earlier page.")
+        return int(text, 16)
+
+
+def encode_cursor(after: int | None) -> str | None:
+    """The cursor that continues after key ``after`` (None: no further page)."""
+    return None if after is None else format(after, "x")
+
+
+class PageQuerySchema(Schema):
+    """Cursor pagination: pass an answer's ``next_cursor`` back to get the next page."""
+
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
+        metadata={"description": "rows per page"},
+    )
+    cursor = Cursor(metadata={"description": "next_cursor from the previous page"})
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    """The schema of one page of ``item`` rows."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "next_cursor": fields.String(
+                required=True,
+                allow_none=True,
+                metadata={"description": "pass as cursor for the next page; null on the last"},
+            ),
+        },
+        name=name,
+    )
+
+
+def page_dict(page: Page, to_dict: Callable[[Any], dict]) -> dict:
+    """The API view of one page."""
+    return {
+        "items": [to_dict(row) for row in page.items],
+        "next_cursor": encode_cursor(page.next_after),
+    }
+
+
+def refuse_roles_beyond_callers(role_names: Iterable[str]) -> None:
+    """A person may grant, take away or act on roles only within their own powers
+    (spec §3.6): a ``secondary_admin`` cannot make anyone an ``admin``. Machine
+    callers are bounded by their token's scopes instead."""
+    label = actor()
+    if not label.startswith("account:"):
+        return
+    caller = accounts.find(label.removeprefix("account:"))
+    own: set[str] = set()
+    for role in caller.roles:
+        own |= ROLE_ACTIONS.get(role.name, frozenset())
+    beyond = sorted({name for name in role_names if not ROLE_ACTIONS.get(name, frozenset()) <= own})
+    if beyond:
+        raise Forbidden(f"your roles do not allow granting or acting on {', '.join(beyond)}")
