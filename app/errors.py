@@ -82,7 +82,9 @@ def handle_http_error(exc: HTTPException):
         if messages:  # webargs/marshmallow validation details
             body["error_description"] = "The request body or query is invalid."
             body["errors"] = messages
-        return jsonify(body), code
+        # Keep what the exception says beyond its body, e.g. a 405's Allow (RFC 9110).
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return jsonify(body), code, headers
     return error_page(_error_code(exc), description, code)
 
 

@@ -240,3 +240,43 @@ def assert_error_redirect(response, rp: ClientInfo, params: dict, error: str) ->
     assert got["iss"] == ISSUER
     assert "code" not in got
     return got
+
+
+# -- Added for the invitation pages and CLI (tests/flows/test_short_links.py) -------------
+
+INITIATE_LOGIN_URI = "https://rp.example.com/login?from=invite"
+
+
+@dataclass
+class InvitationInfo:
+    id: str
+    token: str
+    link: str
+    short_link: str
+
+
+def invite(app, actor: str = "test", **fields) -> InvitationInfo:
+    """Create an invitation through the domain service; returns its id, token and links."""
+    from app.invitations import service
+
+    with app.app_context():
+        issued = service.create(service.InvitationInput(**fields), actor)
+        return InvitationInfo(
+            issued.invitation.public_id, issued.token, issued.link, issued.short_link
+        )
+
+
+# -- Added for the invitation domain and admin API tests (tests/invitations, tests/api) ---
+
+
+def row_counts(app) -> dict[str, int]:
+    """How many rows every table holds: equal before and after means nothing was written."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+
+    with app.app_context():
+        return {
+            table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables
+        }

@@ -44,6 +44,21 @@ def person_may(role_names: set[str], action: str) -> bool:
     return any(action in ROLE_ACTIONS.get(role, ()) for role in role_names)
 
 
+def authorize(action: str) -> None:
+    """Refuse the current API call unless its bearer token may perform ``action``.
+
+    ``requires`` calls it before the view; a view whose action depends on its body
+    (PATCH of an invitation's state) calls it again for that action.
+    """
+    token = bearer_token(ACTION_SCOPES[action])
+    if token.account is None:
+        g.api_actor = f"client:{token.client.client_id}"
+    else:
+        if not person_may({role.name for role in token.account.roles}, action):
+            raise Forbidden(f"your roles do not allow {action}")
+        g.api_actor = f"account:{token.account.sub}"
+
+
 def requires(action: str):
     """Protect an API view: bearer token with the action's scope, and a role for people."""
     scope = ACTION_SCOPES[action]
@@ -51,13 +66,7 @@ def requires(action: str):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            token = bearer_token(scope)
-            if token.account is None:
-                g.api_actor = f"client:{token.client.client_id}"
-            else:
-                if not person_may({role.name for role in token.account.roles}, action):
-                    raise Forbidden(f"your roles do not allow {action}")
-                g.api_actor = f"account:{token.account.sub}"
+            authorize(action)
             return view(*args, **kwargs)
 
         wrapped.required_action = action

@@ -2,42 +2,61 @@
 
 from __future__ import annotations
 
-from flask import request
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from datetime import UTC, datetime
 
-from app.api.auth import actor, requires
-from app.invitations import service
+from flask import current_app, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate
+
+from app.api import idempotency
+from app.api.auth import actor, authorize, requires
+from app.api.common import JsonObject, NameList, StrictBoolean, Text, page_schema
+from app.errors import DomainError
+from app.invitations import queries, service, states
 from app.models import Invitation
+from config import Config
 
 blp = Blueprint(
     "invitations_api", __name__, description="Invite people and follow their invitations."
 )
 
+#: PATCH /invitations/{id}: requested state -> the action (and so the role) it needs.
+STATE_CHANGES = {"reinitiated": "invitations.resend", "revoked": "invitations.revoke"}
+
+
+class UTCTimestamp(fields.AwareDateTime):
+    """An ISO 8601 date-time, read as UTC when it names no offset."""
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=UTC, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("invalid", input=value, obj_type="datetime") from None
+
 
 class InvitationCreateSchema(Schema):
     """The body of POST /invitations (spec §3.1)."""
 
-    email = fields.String(validate=validate.Length(max=320))
-    mobile_number = fields.String(
+    email = Text(validate=validate.Length(max=320))
+    mobile_number = Text(
         validate=validate.Length(max=32), metadata={"description": "E.164, e.g. +4915112345678"}
     )
-    given_name = fields.String(validate=validate.Length(max=128))
-    family_name = fields.String(validate=validate.Length(max=128))
-    groups = fields.List(
-        fields.String(validate=validate.Length(max=64)), validate=validate.Length(max=50)
-    )
-    roles = fields.List(
-        fields.String(validate=validate.Length(max=64)), validate=validate.Length(max=50)
-    )
-    client_id = fields.String(validate=validate.Length(max=64))
-    redirect_url = fields.String(validate=validate.Length(max=2048))
-    custom_fields = fields.Dict(keys=fields.String(validate=validate.Length(max=64)))
-    public_metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=64)))
-    allow_same_email = fields.Boolean()
-    template_key = fields.String(validate=validate.Length(max=64))
-    lang = fields.String(validate=validate.Length(max=16))
-    notify = fields.Boolean()
+    given_name = Text(validate=validate.Length(max=128))
+    family_name = Text(validate=validate.Length(max=128))
+    groups = NameList()
+    roles = NameList()
+    client_id = Text(validate=validate.Length(max=64))
+    redirect_url = Text(validate=validate.Length(max=2048))
+    custom_fields = JsonObject()
+    public_metadata = JsonObject()
+    allow_same_email = StrictBoolean()
+    template_key = Text(validate=validate.Length(max=64))
+    lang = Text(validate=validate.Length(max=16))
+    notify = StrictBoolean()
     expires_in = fields.Integer(strict=True, metadata={"description": "seconds"})
 
 
@@ -126,14 +145,251 @@ def accept_languages() -> list[str]:
     return [tag.split("-")[0].lower() for tag, _ in request.accept_languages]
 
 
+# -- create ----------------------------------------------------------------------------
+
+
+CREATE_EXAMPLE = {
+    "email": "ada@example.com",
+    "given_name": "Ada",
+    "family_name": "Lovelace",
+    "notify": False,
+    "expires_in": 7 * 24 * 3600,
+}
+
+
 @blp.route("/invitations", methods=["POST"])
 @requires("invitations.create")
-@blp.arguments(InvitationCreateSchema)
-@blp.response(201, IssuedInvitationSchema)
+@blp.arguments(InvitationCreateSchema, example=CREATE_EXAMPLE)
+@blp.response(201, IssuedInvitationSchema, headers=idempotency.REPLAYED_HEADER_DOC)
+@blp.doc(parameters=[idempotency.KEY_PARAMETER])
 def create_invitation(body: dict):
-    """Create an invitation; the response carries its link, shown only this once."""
-    issued = service.create(service.InvitationInput(**body), actor(), accept_languages())
-    return issued_dict(issued)
+    """Create an invitation; the response carries its link, shown only this once.
+
+    With an Idempotency-Key header a retry of the same request gets the same answer.
+    """
+    data = service.InvitationInput(**body)
+    return idempotency.once(
+        lambda remember: service.create(data, actor(), accept_languages(), remember),
+        render=lambda issued: IssuedInvitationSchema().dump(issued_dict(issued)),
+        status=201,
+        actor=actor(),
+    )
+
+
+# -- bulk ------------------------------------------------------------------------------
+
+
+def _within_bulk_limit(rows: list) -> None:
+    limit = current_app.config["BULK_INVITATION_LIMIT"]
+    if len(rows) > limit:
+        raise ValidationError(f"At most {limit} invitations per request.")
+
+
+class BulkCreateSchema(Schema):
+    """The body of POST /invitations/bulk."""
+
+    invitations = fields.List(
+        fields.Dict(),
+        required=True,
+        validate=_within_bulk_limit,
+        metadata={
+            "maxItems": Config.BULK_INVITATION_LIMIT,
+            "description": "Rows shaped like the body of POST /invitations "
+            "(InvitationCreate). A malformed row gets its own 422 result.",
+        },
+    )
+
+
+class BulkRowSchema(Schema):
+    """The result of one row: its invitation (status 201) or its error (4xx)."""
+
+    index = fields.Integer(required=True, metadata={"description": "position in the request"})
+    status = fields.Integer(required=True, metadata={"description": "201, or 400, 409, 422"})
+    invitation = fields.Nested(IssuedInvitationSchema, metadata={"description": "when 201"})
+    error = fields.String(metadata={"description": "when not 201, as in Error"})
+    error_description = fields.String()
+    errors = fields.Dict(metadata={"description": "per-field messages of a malformed row"})
+    field = fields.String(metadata={"description": "the invalid field"})
+    invitation_id = fields.String(metadata={"description": "the conflicting invitation"})
+
+
+class BulkResultSchema(Schema):
+    """One result per row, in request order, and the totals."""
+
+    results = fields.List(fields.Nested(BulkRowSchema), required=True)
+    created = fields.Integer(required=True)
+    failed = fields.Integer(required=True)
+
+
+ROW_SCHEMA = InvitationCreateSchema()
+
+
+class InvalidRow(DomainError):
+    """A bulk row that does not match InvitationCreate."""
+
+    status = 422
+
+    def __init__(self, messages: dict):
+        super().__init__("The row is invalid.", errors=messages)
+
+
+BULK_EXAMPLE = {
+    "invitations": [
+        {"email": "grace@example.com", "given_name": "Grace"},
+        {"mobile_number": "+4915112345678", "notify": False},
+    ]
+}
+
+
+@blp.route("/invitations/bulk", methods=["POST"])
+@requires("invitations.create")
+@blp.arguments(BulkCreateSchema, example=BULK_EXAMPLE)
+@blp.response(200, BulkResultSchema)
+def bulk_create_invitations(body: dict):
+    """Create up to 1,000 invitations; a row that fails does not stop the others."""
+    items = [_bulk_item(row) for row in body["invitations"]]
+    outcomes = service.create_each(items, actor(), accept_languages())
+    results = [_bulk_row(index, outcome) for index, outcome in enumerate(outcomes)]
+    created = sum(1 for row in results if row["status"] == 201)
+    return {"results": results, "created": created, "failed": len(results) - created}
+
+
+def _bulk_item(row: dict) -> service.InvitationInput | DomainError:
+    try:
+        return service.InvitationInput(**ROW_SCHEMA.load(row))
+    except ValidationError as exc:
+        return InvalidRow(exc.normalized_messages())
+
+
+def _bulk_row(index: int, outcome: service.Issued | DomainError) -> dict:
+    if isinstance(outcome, service.Issued):
+        return {"index": index, "status": 201, "invitation": issued_dict(outcome)}
+    error = {"error": outcome.code, "error_description": outcome.description, **outcome.extra}
+    return {"index": index, "status": outcome.status, **error}
+
+
+# -- list and stats --------------------------------------------------------------------
+
+
+class InvitationSearchSchema(Schema):
+    """Search criteria for GET /invitations; each one given narrows the result."""
+
+    state = fields.String(
+        validate=validate.OneOf(sorted(states.STATES)),
+        metadata={"description": "effective state: a pending invitation past expiry is expired"},
+    )
+    email = Text(validate=validate.Length(max=320))
+    mobile_number = Text(validate=validate.Length(max=32))
+    group = Text(validate=validate.Length(max=64), metadata={"description": "a group name"})
+    client_id = Text(validate=validate.Length(max=64))
+    invited_by = Text(
+        validate=validate.Length(max=128),
+        metadata={"description": "account:<sub>, client:<client_id> or cli"},
+    )
+    created_after = UTCTimestamp(metadata={"description": "created at or after (ISO 8601)"})
+    created_before = UTCTimestamp(metadata={"description": "created before (ISO 8601)"})
+    expires_after = UTCTimestamp(metadata={"description": "expiring at or after (ISO 8601)"})
+    expires_before = UTCTimestamp(metadata={"description": "expiring before (ISO 8601)"})
+    q = Text(
+        validate=validate.Length(max=200),
+        metadata={"description": "part of the email, mobile number, given or family name"},
+    )
+    sort = fields.String(
+        load_default=queries.DEFAULT_SORT,
+        validate=validate.OneOf(list(queries.SORTS)),
+        metadata={"description": "a leading - sorts newest / latest first"},
+    )
+    limit = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=queries.MAX_LIMIT),
+        metadata={"description": "rows per page"},
+    )
+    cursor = Text(
+        validate=validate.Length(max=512),
+        metadata={"description": "next_cursor from the previous page (same sort)"},
+    )
+
+
+InvitationPageSchema = page_schema(InvitationSchema, "InvitationPage")
+
+
+@blp.route("/invitations", methods=["GET"])
+@requires("invitations.read")
+@blp.arguments(InvitationSearchSchema, location="query")
+@blp.response(200, InvitationPageSchema)
+def list_invitations(args: dict):
+    """Search invitations, a page at a time (pass next_cursor back as cursor)."""
+    page = queries.search(queries.Search(**args))
+    return {"items": [to_dict(row) for row in page.items], "next_cursor": page.next_cursor}
+
+
+class StateCountsSchema(Schema):
+    """How many invitations are in each effective state."""
+
+    initiated = fields.Integer(required=True)
+    reinitiated = fields.Integer(required=True)
+    accepted = fields.Integer(required=True)
+    revoked = fields.Integer(required=True)
+    rejected = fields.Integer(required=True)
+    expired = fields.Integer(required=True)
+
+
+class TallySchema(Schema):
+    """Counts and rates of a set of invitations."""
+
+    total = fields.Integer(required=True)
+    by_state = fields.Nested(StateCountsSchema, required=True)
+    acceptance_rate = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "accepted / decided, where decided counts the invitations no "
+            "longer pending (accepted, revoked, rejected, expired); null when none is decided"
+        },
+    )
+    median_seconds_to_accept = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "median of accepted_at - created_at; null when none accepted"},
+    )
+
+
+class ClientTallySchema(TallySchema):
+    """The invitations to one client (client_id null: Vestibule-hosted registration)."""
+
+    client_id = fields.String(required=True, allow_none=True)
+
+
+class GroupTallySchema(TallySchema):
+    """The invitations into one group (an invitation with several groups counts in each)."""
+
+    group = fields.String(required=True)
+
+
+class InvitationStatsSchema(TallySchema):
+    """All invitations, then per client and per group."""
+
+    by_client = fields.List(fields.Nested(ClientTallySchema), required=True)
+    by_group = fields.List(fields.Nested(GroupTallySchema), required=True)
+
+
+@blp.route("/invitations/stats", methods=["GET"])
+@requires("invitations.read")
+@blp.response(200, InvitationStatsSchema)
+def invitation_stats():
+    """Counts by state, acceptance rate and median time to accept, per client and group."""
+    result = queries.stats()
+    by_client = sorted(result.by_client.items(), key=lambda item: item[0] or "")
+    return {
+        **result.overall.as_dict(),
+        "by_client": [{"client_id": key, **tally.as_dict()} for key, tally in by_client],
+        "by_group": [
+            {"group": key, **tally.as_dict()} for key, tally in sorted(result.by_group.items())
+        ],
+    }
+
+
+# -- one invitation --------------------------------------------------------------------
 
 
 @blp.route("/invitations/<invitation_id>", methods=["GET"])
@@ -142,3 +398,52 @@ def create_invitation(body: dict):
 def get_invitation(invitation_id: str):
     """One invitation by its id."""
     return to_dict(service.find(invitation_id))
+
+
+class StateChangeSchema(Schema):
+    """The body of PATCH /invitations/{id}."""
+
+    state = fields.String(
+        required=True,
+        validate=validate.OneOf(list(STATE_CHANGES)),
+        metadata={"description": "reinitiated: resend (new link); revoked: revoke"},
+    )
+
+
+class ChangedInvitationSchema(InvitationSchema):
+    """After PATCH: a resend carries the new links, a revocation none."""
+
+    link = fields.String(metadata={"description": "after a resend: the new landing URL"})
+    short_link = fields.String(metadata={"description": "after a resend: the new short link"})
+
+
+@blp.route("/invitations/<invitation_id>", methods=["PATCH"])
+@requires("invitations.resend")
+@blp.arguments(StateChangeSchema, example={"state": "revoked"})
+@blp.response(200, ChangedInvitationSchema)
+def change_invitation(body: dict, invitation_id: str):
+    """Resend (state reinitiated) or revoke (state revoked) an invitation.
+
+    Needs invitations:write; a person also needs a role allowing that action.
+    """
+    action = STATE_CHANGES[body["state"]]
+    authorize(action)
+    if action == "invitations.revoke":
+        return to_dict(service.revoke(invitation_id, actor()))
+    return issued_dict(service.resend(invitation_id, actor()))
+
+
+@blp.route("/invitations/<invitation_id>/resend", methods=["POST"])
+@requires("invitations.resend")
+@blp.response(200, IssuedInvitationSchema)
+def resend_invitation(invitation_id: str):
+    """A new link (the old one stops working) and a restarted expiry."""
+    return issued_dict(service.resend(invitation_id, actor()))
+
+
+@blp.route("/invitations/<invitation_id>/revoke", methods=["POST"])
+@requires("invitations.revoke")
+@blp.response(200, InvitationSchema)
+def revoke_invitation(invitation_id: str):
+    """Revoke a pending invitation; its links stop working."""
+    return to_dict(service.revoke(invitation_id, actor()))

@@ -8,8 +8,8 @@ from app.errors import Conflict, DomainError, NotFound
 class InvalidInvitation(DomainError):
     """Input that cannot make a valid invitation (400); names the field."""
 
-    def __init__(self, field: str, description: str):
-        super().__init__(f"{field}: {description}", field=field)
+    def __init__(self, field: str, description: str, *, prefixed: bool = True):
+        super().__init__(f"{field}: {description}" if prefixed else description, field=field)
 
 
 class InvitationNotFound(NotFound):

@@ -16,6 +16,8 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,7 +29,8 @@ invitation_groups = Table(
     "invitation_groups",
     Base.metadata,
     Column("invitation_id", ForeignKey("invitations.id", ondelete="CASCADE"), primary_key=True),
-    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    # The primary key serves lookups by invitation; this one the ``group`` filter.
+    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 invitation_roles = Table(
@@ -36,6 +39,11 @@ invitation_roles = Table(
     Column("invitation_id", ForeignKey("invitations.id", ondelete="CASCADE"), primary_key=True),
     Column("role_id", ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
 )
+
+
+#: Columns the ``q`` filter searches, and the operator class that indexes them.
+TEXT_SEARCH_COLUMNS = ("email", "mobile_number", "given_name", "family_name")
+TRIGRAM_OPS = "public.gin_trgm_ops"
 
 
 def new_public_id() -> str:
@@ -50,6 +58,19 @@ class Invitation(Base):
     __table_args__ = (
         Index("ix_invitations_state_created_at", "state", "created_at"),
         Index("ix_invitations_client_id_created_at", "client_id", "created_at"),
+        # The admin API pages through (sort value, id) keysets (app/invitations/queries.py).
+        Index("ix_invitations_created_at_id", "created_at", "id"),
+        Index("ix_invitations_expires_at_id", "expires_at", "id"),
+        # Free-text search (ILIKE '%q%') on PostgreSQL: a trigram GIN index. pg_trgm
+        # lives in schema public (see _create_trigram_extension); SQLite, which ignores
+        # the postgresql_* options, gets a plain index it does not need but keeps the
+        # schema the same on both backends.
+        Index(
+            "ix_invitations_text_search",
+            *TEXT_SEARCH_COLUMNS,
+            postgresql_using="gin",
+            postgresql_ops=dict.fromkeys(TEXT_SEARCH_COLUMNS, TRIGRAM_OPS),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -86,14 +107,14 @@ class Invitation(Base):
     pending_key: Mapped[str | None] = mapped_column(String(400), unique=True)
     #: Who created it: "account:<sub>" or "client:<client_id>" (or "cli").
     invited_by: Mapped[str] = mapped_column(String(128), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resent_count: Mapped[int] = mapped_column(Integer, default=0)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_sub: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     client: Mapped[Client | None] = relationship()
     groups: Mapped[list[Group]] = relationship(secondary=invitation_groups)
@@ -101,6 +122,14 @@ class Invitation(Base):
 
     def __repr__(self) -> str:
         return f"<Invitation {self.public_id} {self.state}>"
+
+
+@event.listens_for(Invitation.__table__, "before_create")
+def _create_trigram_extension(target, connection, **kw) -> None:
+    """``create_all`` on PostgreSQL: the trigram index needs pg_trgm (migration 0003
+    does the same). Installed in public so every schema (a test run's too) finds it."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public"))
 
 
 class Event(Base):
@@ -132,9 +161,11 @@ class IdempotentRequest(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     actor: Mapped[str] = mapped_column(String(128))
+    #: HMAC of the caller's key (app/api/idempotency.py), not the key itself.
     key: Mapped[str] = mapped_column(String(255))
     #: SHA-256 of method, path and body: the same key with another body is refused.
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
+    #: The answer, encrypted with a key derived from the caller's key (it holds a link).
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,9 +9,7 @@ from app.extensions import db
 from app.models import Account
 from tests.helpers import obtain_tokens
 
-API_SCOPES = (
-    "invitations:read invitations:write users:read users:write clients:read clients:write"
-)
+API_SCOPES = "invitations:read invitations:write users:read users:write clients:read clients:write"
 
 
 @pytest.fixture
@@ -19,9 +17,7 @@ def machine_headers(client, factory):
     """``machine_headers(scope=...)``: Authorization headers of a client-credentials token."""
 
     def make(scope: str = API_SCOPES) -> dict:
-        rp = factory.client(
-            grant_types=["client_credentials"], scope=scope, name="Back office"
-        )
+        rp = factory.client(grant_types=["client_credentials"], scope=scope, name="Back office")
         response = client.post(
             "/token", headers=rp.basic_auth(), data={"grant_type": "client_credentials"}
         )
@@ -35,8 +31,11 @@ def machine_headers(client, factory):
 def person_headers(app, client, factory):
     """``person_headers(roles=[...], scope=...)``: a person's token from the code flow."""
 
-    def make(roles: tuple[str, ...] = ("admin",), scope: str = API_SCOPES,
-             email: str = "boss@example.com") -> dict:
+    def make(
+        roles: tuple[str, ...] = ("admin",),
+        scope: str = API_SCOPES,
+        email: str = "boss@example.com",
+    ) -> dict:
         person = factory.account(email=email)
         with app.app_context():
             account = db.session.scalar(db.select(Account).where(Account.sub == person.sub))
@@ -55,3 +54,9 @@ def invite_client(factory):
     return factory.client(
         client_id="shop", initiate_login_uri="https://rp.example.com/login?from=invite"
     )
+
+
+@pytest.fixture
+def admin_headers(machine_headers):
+    """Authorization headers of a machine token holding every admin API scope."""
+    return machine_headers()
