@@ -59,10 +59,12 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.oauth.views import bp as oauth_bp
     from app.web.i18n import translate
+    from app.web.invite_links import bp as invite_links_bp
     from app.web.views import bp as web_bp
 
     app.register_blueprint(oauth_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(invite_links_bp)
     from app.api import init_api
 
     init_api(app)

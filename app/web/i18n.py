@@ -26,6 +26,24 @@ MESSAGES = {
         "scope.email": "Your email address",
         "scope.phone": "Your phone number",
         "scope.offline_access": "Access while you are away",
+        "invite_link_invalid": "This invitation link is not valid",
+        "invite_link_invalid_hint": "Please check that you opened the whole link from the "
+        "message. If it still does not work, ask the person who invited you for a new one.",
+        "invite_link_expired": "This invitation link has expired",
+        "invite_link_expired_hint": "Links in invitation messages work for a limited time. "
+        "Your invitation is still valid: please ask the person who invited you to send it "
+        "again, and you will get a new link.",
+        "invite_expired": "This invitation has expired",
+        "invite_expired_hint": "It was not used in time. Please ask the person who invited you "
+        "for a new invitation.",
+        "invite_revoked": "This invitation was withdrawn",
+        "invite_revoked_hint": "The person who invited you has cancelled it. If you think this "
+        "is a mistake, please contact them.",
+        "invite_rejected": "This invitation was declined",
+        "invite_rejected_hint": "It was declined on the registration page. If you want to join "
+        "after all, please ask for a new invitation.",
+        "invite_accepted": "This invitation has already been used",
+        "invite_accepted_hint": "An account was created with it. Sign in to continue.",
     },
     "de": {
         "sign_in": "Anmelden",
@@ -48,6 +66,26 @@ MESSAGES = {
         "scope.email": "Ihre E-Mail-Adresse",
         "scope.phone": "Ihre Telefonnummer",
         "scope.offline_access": "Zugriff, während Sie abwesend sind",
+        "invite_link_invalid": "Dieser Einladungslink ist ungültig",
+        "invite_link_invalid_hint": "Bitte prüfen Sie, ob Sie den vollständigen Link aus der "
+        "Nachricht geöffnet haben. Falls er weiterhin nicht funktioniert, bitten Sie die "
+        "einladende Person um einen neuen.",
+        "invite_link_expired": "Dieser Einladungslink ist abgelaufen",
+        "invite_link_expired_hint": "Links in Einladungen gelten nur begrenzte Zeit. Ihre "
+        "Einladung ist noch gültig: Bitten Sie die einladende Person, sie erneut zu senden, "
+        "dann erhalten Sie einen neuen Link.",
+        "invite_expired": "Diese Einladung ist abgelaufen",
+        "invite_expired_hint": "Sie wurde nicht rechtzeitig angenommen. Bitten Sie die einladende "
+        "Person um eine neue Einladung.",
+        "invite_revoked": "Diese Einladung wurde zurückgezogen",
+        "invite_revoked_hint": "Die einladende Person hat sie widerrufen. Wenn Sie das für einen "
+        "Irrtum halten, wenden Sie sich bitte an sie.",
+        "invite_rejected": "Diese Einladung wurde abgelehnt",
+        "invite_rejected_hint": "Sie wurde auf der Registrierungsseite abgelehnt. Wenn Sie doch "
+        "beitreten möchten, bitten Sie um eine neue Einladung.",
+        "invite_accepted": "Diese Einladung wurde bereits verwendet",
+        "invite_accepted_hint": "Damit wurde bereits ein Konto angelegt. Melden Sie sich an, um "
+        "fortzufahren.",
     },
 }
 

@@ -1,0 +1,106 @@
+"""``python -m bench``: run the benchmarks and print their tables (``make bench``).
+
+(a) 10,000 invitations through the admin API on SQLite and PostgreSQL, in invitations
+per second; (b) p50/p95 of filtered searches over 100,000 invitations on PostgreSQL.
+PostgreSQL comes from BENCH_DATABASE_URL or TEST_DATABASE_URL (default a local
+``test`` database); each run works in a private schema dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+from bench import bulk_create, search
+from bench.harness import (
+    bench_app,
+    database_version,
+    machine_notes,
+    postgres_unreachable,
+    postgres_url,
+    print_table,
+)
+
+BENCHMARKS = ("bulk-sqlite", "bulk-postgresql", "search")
+
+
+def main() -> None:
+    """Parse the options and run the chosen benchmarks."""
+    options = _parser().parse_args()
+    chosen = options.only or list(BENCHMARKS)
+    print(f"Vestibule benchmarks: {machine_notes()}")
+    unreachable = postgres_unreachable(postgres_url())
+    if unreachable and any(name != "bulk-sqlite" for name in chosen):
+        print(f"PostgreSQL skipped ({postgres_url()}): {unreachable}")
+        chosen = [name for name in chosen if name == "bulk-sqlite"]
+    bulk_rows = [
+        _bulk(backend, options)
+        for backend in ("sqlite", "postgresql")
+        if f"bulk-{backend}" in chosen
+    ]
+    if bulk_rows:
+        print_table(
+            f"(a) Creating {options.count:,} invitations through the admin API",
+            ("database", "route", "created", "failed", "seconds", "invitations/s", "note"),
+            bulk_rows,
+        )
+    if "search" in chosen:
+        _search(options)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", action="append", choices=BENCHMARKS, help="repeatable")
+    parser.add_argument("--count", type=int, default=10_000, help="invitations to create")
+    parser.add_argument("--batch", type=int, default=1_000, help="rows per bulk request")
+    parser.add_argument("--search-rows", type=int, default=100_000, help="rows to search")
+    parser.add_argument("--requests", type=int, default=200, help="searches per filter")
+    parser.add_argument(
+        "--max-seconds", type=float, default=300, help="time budget per run / per filter"
+    )
+    parser.add_argument("--seed", type=int, default=42, help="random seed of the data")
+    return parser
+
+
+def _bulk(backend: str, options: argparse.Namespace) -> tuple:
+    with bench_app(backend) as app:
+        result = bulk_create.run(app, options.count, options.batch, options.max_seconds)
+        return (
+            database_version(app),
+            result.route,
+            result.created,
+            result.failed,
+            f"{result.seconds:.1f}",
+            f"{result.per_second:,.0f}",
+            result.note or "-",
+        )
+
+
+def _search(options: argparse.Namespace) -> None:
+    rng = random.Random(options.seed)  # noqa: S311 - sample data, not secrets
+    with bench_app("postgresql") as app:
+        started = time.perf_counter()
+        rows = search.seed(app, options.search_rows, rng)
+        seeded = time.perf_counter() - started
+        measured = search.measure(
+            app, search.filter_cases(rows, rng), options.requests, options.max_seconds / 10
+        )
+        print_table(
+            f"(b) GET /api/v1/invitations over {len(rows):,} invitations on "
+            f"{database_version(app)} (seeded in {seeded:.0f} s; 50 rows per page). "
+            "SQL: the time spent in the database during the request.",
+            ("filter", "requests", "p50 ms", "p95 ms", "SQL p50 ms", "SQL p95 ms", "rows"),
+            [
+                (name, len(total.samples), *_ms(total), *_ms(sql), rows_found)
+                for name, (total, sql, rows_found) in measured.items()
+            ],
+        )
+
+
+def _ms(latency) -> tuple[str, str]:
+    return f"{latency.percentile(50):.1f}", f"{latency.percentile(95):.1f}"
+
+
+if __name__ == "__main__":
+    main()
