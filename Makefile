@@ -42,8 +42,8 @@ bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install-dev
-	$(BIN)/ruff check app tests config.py wsgi.py
-	$(BIN)/ruff format --check app tests config.py wsgi.py
+	$(BIN)/ruff check app tests bench config.py wsgi.py
+	$(BIN)/ruff format --check app tests bench config.py wsgi.py
 
 clean:
 	rm -rf $(VENV) instance/vestibule.db .pytest_cache
