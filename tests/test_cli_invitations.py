@@ -105,7 +105,10 @@ def test_create_prints_id_state_and_links(app, cli, client, rp, catalogue):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--email", "a@example.com", "--client-id", "shop", "--group", "nope"], "unknown groups: nope"),
+        (
+            ["--email", "a@example.com", "--client-id", "shop", "--group", "nope"],
+            "unknown groups: nope",
+        ),
         (["--given-name", "Nobody"], "an email or a mobile_number is required"),
         (["--email", "a@example.com", "--client-id", "ghost"], "unknown client 'ghost'"),
         (["--mobile-number", "0151 123"], "E.164"),

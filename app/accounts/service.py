@@ -138,14 +138,14 @@ def resolve_names(model: type[Group] | type[Role], field_name: str, names: list[
     return sorted(rows, key=lambda row: row.name)
 
 
-def _name(field_name: str, value: str | None) -> str | None:
+def clean_name(field_name: str, value: str | None) -> str | None:
     value = (value or "").strip() or None
     if value is not None and len(value) > NAME_LENGTH:
         raise AccountError(f"{field_name}: at most {NAME_LENGTH} characters", field=field_name)
     return value
 
 
-def _refuse_taken(email: str | None, phone: str | None, account: Account | None = None) -> None:
+def refuse_taken(email: str | None, phone: str | None, account: Account | None = None) -> None:
     for column, value in ((Account.email, email), (Account.phone_number, phone)):
         if value is None:
             continue
@@ -222,7 +222,7 @@ def create_account(
     """
     address = normalise_email(email)
     check_password_policy(password)
-    _refuse_taken(address, None)
+    refuse_taken(address, None)
     account = Account(
         email=address,
         email_verified=email_verified,
@@ -249,14 +249,14 @@ def create(data: AccountInput, actor: str) -> Account:
         "email": address,
         "email_verified": bool(data.email_verified),
         "phone_number": normalise_phone(data.phone_number),
-        "given_name": _name("given_name", data.given_name),
-        "family_name": _name("family_name", data.family_name),
+        "given_name": clean_name("given_name", data.given_name),
+        "family_name": clean_name("family_name", data.family_name),
         "custom_fields": json_object("custom_fields", data.custom_fields),
         "public_metadata": json_object("public_metadata", data.public_metadata),
         "groups": resolve_names(Group, "groups", data.groups),
         "roles": resolve_names(Role, "roles", data.roles),
     }
-    _refuse_taken(address, values["phone_number"])
+    refuse_taken(address, values["phone_number"])
     password_hash = hash_password(data.password) if data.password is not None else None
     account = Account(password_hash=password_hash, **values)
     db.session.add(account)
@@ -316,7 +316,7 @@ def _validated_changes(account: Account, changes: dict[str, Any]) -> dict[str, A
     values: dict[str, Any] = {}
     for key in ("given_name", "family_name"):
         if key in changes:
-            values[key] = _name(key, changes[key])
+            values[key] = clean_name(key, changes[key])
     for key in ("custom_fields", "public_metadata"):
         if key in changes:
             values[key] = json_object(key, changes[key])
@@ -326,7 +326,7 @@ def _validated_changes(account: Account, changes: dict[str, Any]) -> dict[str, A
         values["roles"] = resolve_names(Role, "roles", changes["roles"])
     if "phone_number" in changes:
         phone = normalise_phone(changes["phone_number"])
-        _refuse_taken(None, phone, account)
+        refuse_taken(None, phone, account)
         if phone != account.phone_number:
             values["phone_number"] = phone
             values["phone_number_verified"] = False
