@@ -215,25 +215,26 @@ def create_account(
     family_name: str | None = None,
     email_verified: bool = False,
     roles: tuple[str, ...] = (),
+    actor: str = "cli",
 ) -> Account:
-    """Create and commit an account with a password; roles are created when missing.
+    """``create`` for the CLI and seeding: a password is required and missing roles
+    are created first.
 
     Raises AccountError on bad input, AccountConflict when the email is taken.
     """
-    address = normalise_email(email)
     check_password_policy(password)
-    refuse_taken(address, None)
-    account = Account(
-        email=address,
-        email_verified=email_verified,
+    for name in roles:
+        ensure_role(name)
+    db.session.flush()
+    data = AccountInput(
+        email=email,
+        password=password,
         given_name=given_name,
         family_name=family_name,
-        password_hash=hash_password(password),
+        email_verified=email_verified,
+        roles=list(roles),
     )
-    account.roles = [_role(name) for name in roles]
-    db.session.add(account)
-    _commit_or_conflict()
-    return account
+    return create(data, actor)
 
 
 def create(data: AccountInput, actor: str) -> Account:
@@ -266,7 +267,8 @@ def create(data: AccountInput, actor: str) -> Account:
     return account
 
 
-def _role(name: str) -> Role:
+def ensure_role(name: str) -> Role:
+    """The role called ``name``, added to the session when it does not exist yet."""
     role = db.session.scalar(select(Role).where(Role.name == name))
     if role is None:
         role = Role(name=name)

@@ -66,9 +66,7 @@ class InvitationSchema(Schema):
     id = fields.String(required=True)
     state = fields.String(
         required=True,
-        validate=validate.OneOf(
-            sorted(["initiated", "reinitiated", "accepted", "revoked", "rejected", "expired"])
-        ),
+        validate=validate.OneOf(sorted(states.STATES)),
     )
     email = fields.String(allow_none=True)
     mobile_number = fields.String(allow_none=True)
@@ -323,15 +321,11 @@ def list_invitations(args: dict):
     return {"items": [to_dict(row) for row in page.items], "next_cursor": page.next_cursor}
 
 
-class StateCountsSchema(Schema):
-    """How many invitations are in each effective state."""
-
-    initiated = fields.Integer(required=True)
-    reinitiated = fields.Integer(required=True)
-    accepted = fields.Integer(required=True)
-    revoked = fields.Integer(required=True)
-    rejected = fields.Integer(required=True)
-    expired = fields.Integer(required=True)
+#: How many invitations are in each effective state (one field per state of states.py).
+StateCountsSchema = Schema.from_dict(
+    {state: fields.Integer(required=True) for state in sorted(states.STATES)},
+    name="StateCountsSchema",
+)
 
 
 class TallySchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.accounts.service import _role
+from app.accounts.service import ensure_role
 from app.extensions import db
 from app.models import Account
 from tests.helpers import obtain_tokens
@@ -39,7 +39,7 @@ def person_headers(app, client, factory):
         person = factory.account(email=email)
         with app.app_context():
             account = db.session.scalar(db.select(Account).where(Account.sub == person.sub))
-            account.roles = [_role(name) for name in roles]
+            account.roles = [ensure_role(name) for name in roles]
             db.session.commit()
         rp = factory.client(scope=f"openid {scope}", name="Dashboard")
         tokens = obtain_tokens(client, rp, person, scope=f"openid {scope}")

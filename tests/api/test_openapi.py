@@ -30,7 +30,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app import create_app
-from app.accounts.service import _role
+from app.accounts.service import ensure_role
 from app.extensions import db
 from app.models import Group
 from tests.helpers import invite
@@ -65,7 +65,7 @@ def existing(app, factory, invite_client) -> dict[str, str]:
     member = factory.account(email="member@example.com")
     with app.app_context():
         db.session.add(Group(name="staff"))
-        _role("staff")
+        ensure_role("staff")
         db.session.commit()
     return {
         "invitation_id": invitation.id,
