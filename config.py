@@ -7,6 +7,7 @@ picks a class from ``VESTIBULE_ENV`` (``development`` unless told otherwise) and
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -31,6 +32,20 @@ def _env_int(name: str, default: int) -> int:
 def _env_bool(name: str, default: bool) -> bool:
     value = _env(name)
     return value.lower() in ("1", "true", "yes", "on") if value is not None else default
+
+
+def _env_json(name: str, default):
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} is not valid JSON") from None
+
+
+#: Who may register (spec §3.5); a client's own ``signup_mode`` overrides the setting.
+SIGNUP_MODES = ("public", "restricted", "closed")
 
 
 class Config:

@@ -20,6 +20,7 @@ from app.invitations import service as invitations_service
 from app.invitations.errors import InvalidInvitation
 from app.models import Event, Invitation
 from app.oauth import keys
+from config import SIGNUP_MODES
 
 
 def register_cli(app: Flask) -> None:
@@ -66,6 +67,12 @@ def clients():
 @click.option(
     "--relax-pkce", is_flag=True, help="Confidential OIDC clients sending a nonce may omit PKCE."
 )
+@click.option(
+    "--signup-mode",
+    type=click.Choice(SIGNUP_MODES),
+    default=None,
+    help="Who may register through this client. Default: the global SIGNUP_MODE.",
+)
 @with_appcontext
 def clients_create(
     name,
@@ -79,6 +86,7 @@ def clients_create(
     initiate_login_uri,
     first_party,
     relax_pkce,
+    signup_mode,
 ):
     """Register a client and print its secret once."""
     try:
@@ -94,6 +102,7 @@ def clients_create(
             initiate_login_uri=initiate_login_uri,
             first_party=first_party,
             require_pkce=not relax_pkce,
+            signup_mode=signup_mode,
             allow_http=current_app.config["AUTHLIB_INSECURE_TRANSPORT"],
         )
     except ClientError as exc:
@@ -111,9 +120,9 @@ def clients_list():
     for client in list_clients():
         kind = "public" if client.is_public else client.token_endpoint_auth_method
         party = "first-party" if client.first_party else "third-party"
-        click.echo(
-            f"{client.client_id}\t{client.name}\t{kind}\t{party}\t{' '.join(client.redirect_uris)}"
-        )
+        signup = f"signup:{client.signup_mode or 'global'}"
+        uris = " ".join(client.redirect_uris)
+        click.echo(f"{client.client_id}\t{client.name}\t{kind}\t{party}\t{signup}\t{uris}")
 
 
 @clients.command("rotate-secret")

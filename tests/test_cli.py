@@ -45,6 +45,44 @@ def test_clients_create_refuses_bad_redirect_uri(app):
         assert db.session.scalar(select(Client)) is None
 
 
+def test_clients_create_stores_signup_mode_and_list_shows_it(app):
+    """`clients create --signup-mode` stores the override; `clients list` shows it, and
+    clients without one as following the global setting."""
+    runner = app.test_cli_runner()
+    base = ["clients", "create", "--redirect-uri", "https://shop.example/cb"]
+    result = runner.invoke(
+        args=[*base, "--name", "Shop", "--client-id", "shop", "--signup-mode", "restricted"]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=[*base, "--name", "Blog", "--client-id", "blog"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        modes = dict(db.session.execute(select(Client.client_id, Client.signup_mode)).all())
+        assert modes == {"shop": "restricted", "blog": None}
+    lines = runner.invoke(args=["clients", "list"]).output.splitlines()
+    assert "signup:restricted" in next(line for line in lines if line.startswith("shop\t"))
+    assert "signup:global" in next(line for line in lines if line.startswith("blog\t"))
+
+
+def test_clients_create_refuses_unknown_signup_mode(app):
+    """An unknown --signup-mode is refused by the option itself and nothing is stored."""
+    result = app.test_cli_runner().invoke(
+        args=[
+            "clients",
+            "create",
+            "--name",
+            "Shop",
+            "--redirect-uri",
+            "https://shop.example/cb",
+            "--signup-mode",
+            "open",
+        ]
+    )
+    assert result.exit_code == 2 and "signup-mode" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(Client)) is None
+
+
 def test_rotate_secret_replaces_the_hash(app, factory):
     """`clients rotate-secret` prints a new secret; the old one no longer matches."""
     rp = factory.client()

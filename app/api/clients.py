@@ -11,11 +11,26 @@ from app.api.common import PageQuerySchema, StrictBoolean, Text, page_dict, page
 from app.clients import service
 from app.models import Client
 from app.models.clients import AUTH_METHODS, GRANT_TYPES
+from config import SIGNUP_MODES
 
 blp = Blueprint("clients_api", __name__, description="Manage clients (relying parties).")
 
 _URI = Text(validate=validate.Length(max=service.URI_LENGTH))
 _URIS = {"validate": validate.Length(max=50)}
+_SIGNUP_MODE = (
+    "Who may register through this client (spec §3.5): 'public' anyone, 'restricted' "
+    "only with a valid invitation, 'closed' nobody; null follows the global SIGNUP_MODE."
+)
+
+
+def _signup_mode_field(**kwargs) -> fields.String:
+    """The nullable ``signup_mode`` field, documented for the OpenAPI spec."""
+    return fields.String(
+        allow_none=True,
+        validate=validate.OneOf(SIGNUP_MODES),
+        metadata={"description": _SIGNUP_MODE},
+        **kwargs,
+    )
 
 
 class ClientSchema(Schema):
@@ -32,6 +47,7 @@ class ClientSchema(Schema):
     token_endpoint_auth_method = fields.String(required=True)
     first_party = fields.Boolean(required=True)
     require_pkce = fields.Boolean(required=True)
+    signup_mode = _signup_mode_field(required=True)
     created_at = fields.DateTime(required=True)
     secret_rotated_at = fields.DateTime(required=True, allow_none=True)
 
@@ -71,6 +87,7 @@ class ClientCreateSchema(Schema):
     )
     first_party = StrictBoolean()
     require_pkce = StrictBoolean()
+    signup_mode = _signup_mode_field()
 
     @validates_schema
     def _public_means_no_secret(self, data: dict, **kwargs) -> None:
@@ -92,6 +109,7 @@ class ClientUpdateSchema(Schema):
     scope = Text(validate=validate.Length(max=service.SCOPE_LENGTH))
     first_party = StrictBoolean()
     require_pkce = StrictBoolean()
+    signup_mode = _signup_mode_field()
 
 
 def to_dict(client: Client) -> dict:
@@ -108,6 +126,7 @@ def to_dict(client: Client) -> dict:
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "first_party": client.first_party,
         "require_pkce": client.require_pkce,
+        "signup_mode": client.signup_mode,
         "created_at": client.created_at,
         "secret_rotated_at": client.secret_rotated_at,
     }
@@ -155,7 +174,7 @@ def get_client(client_id: str):
 @blp.arguments(ClientUpdateSchema)
 @blp.response(200, ClientSchema)
 def update_client(body: dict, client_id: str):
-    """Change a client's URIs, scope, name, first-party flag or PKCE policy."""
+    """Change a client's URIs, scope, name, first-party flag, PKCE policy or sign-up mode."""
     return to_dict(service.update_client(client_id, body, **_policy()))
 
 

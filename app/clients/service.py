@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Client, utcnow
 from app.models.clients import AUTH_METHODS, GRANT_TYPES
 from app.pagination import Page, keyset_page
+from config import SIGNUP_MODES
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 #: Longest URI accepted (the columns' length).
@@ -75,6 +76,16 @@ def check_scope(scope: str, known: Iterable[str]) -> str:
     return normalised
 
 
+def check_signup_mode(mode: str | None) -> str | None:
+    """None (follow the global setting) or one of SIGNUP_MODES (spec §3.5)."""
+    if mode is not None and mode not in SIGNUP_MODES:
+        raise ClientError(
+            f"signup_mode must be one of {', '.join(SIGNUP_MODES)} or null, not {mode!r}",
+            field="signup_mode",
+        )
+    return mode
+
+
 def create_client(
     name: str,
     redirect_uris: list[str],
@@ -88,6 +99,7 @@ def create_client(
     initiate_login_uri: str | None = None,
     first_party: bool = False,
     require_pkce: bool = True,
+    signup_mode: str | None = None,
     allow_http: bool = False,
     secret: str | None = None,
     known_scopes: Iterable[str] | None = None,
@@ -95,7 +107,7 @@ def create_client(
     """Register a client; returns it and its secret (shown once, stored hashed).
 
     With ``known_scopes``, every scope must be among them. The auth method ``none``
-    makes a public client.
+    makes a public client. ``signup_mode`` None follows the global setting.
     """
     public = public or auth_method == "none"
     method = "none" if public else auth_method
@@ -103,6 +115,7 @@ def create_client(
     _check_settings(name, method, grants, public, require_pkce)
     if known_scopes is not None:
         scope = check_scope(scope, known_scopes)
+    check_signup_mode(signup_mode)
     if client_id is not None and not 0 < len(client_id) <= 64:
         raise ClientError("client_id must be 1 to 64 characters", field="client_id")
     # Hex, so a generated id never starts with '-' (it would read as a CLI option).
@@ -126,6 +139,7 @@ def create_client(
         token_endpoint_auth_method=method,
         first_party=first_party,
         require_pkce=require_pkce,
+        signup_mode=signup_mode,
     )
     db.session.add(client)
     try:
@@ -187,6 +201,7 @@ UPDATABLE = frozenset(
         "first_party",
         "require_pkce",
         "scope",
+        "signup_mode",
     }
 )
 
@@ -199,7 +214,8 @@ def update_client(
     known_scopes: Iterable[str] | None = None,
 ) -> Client:
     """Change a client's settings (keys from UPDATABLE) and commit; all are validated
-    before any changes. ``initiate_login_uri`` None removes it."""
+    before any changes. ``initiate_login_uri`` None removes it; ``signup_mode`` None
+    makes the client follow the global setting again."""
     unknown = set(changes) - UPDATABLE
     if unknown:
         raise ClientError(f"cannot change {', '.join(sorted(unknown))}")
@@ -218,6 +234,8 @@ def update_client(
         values["initiate_login_uri"] = None
     if "scope" in values and known_scopes is not None:
         values["scope"] = check_scope(values["scope"], known_scopes)
+    if "signup_mode" in values:
+        check_signup_mode(values["signup_mode"])
     if client.is_public and values.get("require_pkce") is False:
         raise ClientError("public clients always require PKCE", field="require_pkce")
     for key, value in values.items():

@@ -48,6 +48,9 @@ class Client(Base):
     require_pkce: Mapped[bool] = mapped_column(Boolean, default=True)
     #: A resource server that may introspect tokens issued to other clients.
     may_introspect: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Sign-up mode for people arriving through this client, one of SIGNUP_MODES;
+    #: null = follow the global ``SIGNUP_MODE`` setting (spec §3.5).
+    signup_mode: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -7,6 +7,7 @@ import base64
 import pytest
 from sqlalchemy import select
 
+from app.clients import service
 from app.extensions import db
 from app.models import Client
 from tests.helpers import row_counts
@@ -54,6 +55,7 @@ def test_create_shows_the_secret_once(app, client, admin_headers):
     assert created["grant_types"] == ["authorization_code", "refresh_token"]
     assert created["initiate_login_uri"] == "https://shop.example.com/login"
     assert created["secret_rotated_at"] is None and created["require_pkce"] is True
+    assert created["signup_mode"] is None
     got = client.get(f"{CLIENTS}/shop", headers=admin_headers)
     assert got.status_code == 200 and got.json == created
     listed = client.get(CLIENTS, headers=admin_headers).get_data(as_text=True)
@@ -136,6 +138,10 @@ def test_plain_http_needs_insecure_transport(app, client, admin_headers, monkeyp
         {"name": "Shop", "redirect_uris": "https://shop.example.com/cb"},
         {"name": "Shop", "client_secret": "chosen"},
         {"name": "Shop", "first_party": "yes"},
+        {"name": "Shop", "signup_mode": "invite_only"},
+        {"name": "Shop", "signup_mode": "Public"},
+        {"name": "Shop", "signup_mode": ""},
+        {"name": "Shop", "signup_mode": True},
     ],
 )
 def test_malformed_create_is_422_and_writes_nothing(app, client, admin_headers, body):
@@ -221,6 +227,50 @@ def test_public_client_cannot_drop_pkce(client, admin_headers):
     register(client, admin_headers, client_id="spa", public=True)
     response = client.patch(f"{CLIENTS}/spa", headers=admin_headers, json={"require_pkce": False})
     assert response.status_code == 400 and response.json["field"] == "require_pkce"
+
+
+def test_signup_mode_is_set_read_and_cleared(app, client, admin_headers):
+    """signup_mode is stored on create, shown by GET and the list, changed by PATCH, and
+    null makes the client follow the global setting again (spec §3.5)."""
+    created = register(client, admin_headers, client_id="shop", signup_mode="restricted")
+    assert created["signup_mode"] == "restricted"
+    assert client.get(f"{CLIENTS}/shop", headers=admin_headers).json["signup_mode"] == "restricted"
+    listed = client.get(CLIENTS, headers=admin_headers).json["items"]
+    assert [c["signup_mode"] for c in listed if c["client_id"] == "shop"] == ["restricted"]
+    patch = client.patch(f"{CLIENTS}/shop", headers=admin_headers, json={"signup_mode": "closed"})
+    assert patch.status_code == 200 and patch.json["signup_mode"] == "closed"
+    cleared = client.patch(f"{CLIENTS}/shop", headers=admin_headers, json={"signup_mode": None})
+    assert cleared.status_code == 200 and cleared.json["signup_mode"] is None
+    with app.app_context():
+        stored = db.session.scalar(select(Client.signup_mode).where(Client.client_id == "shop"))
+        assert stored is None
+
+
+@pytest.mark.parametrize("mode", ["invite_only", "", "CLOSED", 3])
+def test_bad_signup_mode_patch_is_422_and_changes_nothing(client, admin_headers, mode):
+    """A signup_mode outside public, restricted, closed and null → 422, nothing applied."""
+    created = register(client, admin_headers, client_id="shop", signup_mode="public")
+    created.pop("client_secret")
+    response = client.patch(
+        f"{CLIENTS}/shop", headers=admin_headers, json={"name": "Renamed", "signup_mode": mode}
+    )
+    assert response.status_code == 422, response.json
+    assert client.get(f"{CLIENTS}/shop", headers=admin_headers).json == created
+
+
+def test_service_refuses_unknown_signup_mode(app):
+    """The service itself refuses an unknown signup_mode on create and update (400, field
+    signup_mode), whatever surface calls it, and writes nothing."""
+    with app.app_context():
+        with pytest.raises(service.ClientError) as refused:
+            service.create_client("Shop", [CALLBACK], client_id="shop", signup_mode="open")
+        assert refused.value.status == 400 and refused.value.extra["field"] == "signup_mode"
+        assert service.find_client("shop") is None
+        service.create_client("Shop", [CALLBACK], client_id="shop")
+        with pytest.raises(service.ClientError, match="signup_mode"):
+            service.update_client("shop", {"signup_mode": "open"})
+        db.session.rollback()
+        assert service.get_client("shop").signup_mode is None
 
 
 @pytest.mark.parametrize(
