@@ -126,6 +126,20 @@ class Config:
     #: Languages the pages are offered in (``ui_locales`` picks among them).
     UI_LOCALES = ("en", "de")
 
+    #: Who may register (spec §3.5): ``public`` (anyone), ``restricted`` (only with a
+    #: valid invitation) or ``closed`` (nobody, invitations included). A client's
+    #: ``signup_mode`` overrides it for registrations started by that client.
+    SIGNUP_MODE: str = _env("SIGNUP_MODE", "restricted") or "restricted"
+    #: Extra registration fields (spec §3.4), a JSON list of objects:
+    #: ``{"name": "department", "label": "Department" | {"en": ..., "de": ...},
+    #: "type": "text" | "number" | "select" | "checkbox" | "date", "required": false,
+    #: "choices": [...] (select only), "max_length": 256 (text only)}``.
+    #: Checked when the app starts (app/accounts/fields.py); values land in the
+    #: account's ``custom_fields``.
+    REGISTRATION_FIELDS: list = _env_json("REGISTRATION_FIELDS", [])
+    #: Registration attempts (each one hashes a password) per client address.
+    REGISTRATION_RATE_LIMIT = "10 per minute"
+
     #: argon2id parameters (RFC 9106 second recommended option: 64 MiB, 3 passes).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536  # KiB
@@ -148,7 +162,9 @@ class Config:
 
     @classmethod
     def validate(cls) -> None:
-        """Raise ConfigurationError when a required setting is missing."""
+        """Raise ConfigurationError when a required setting is missing or wrong."""
+        if cls.SIGNUP_MODE not in SIGNUP_MODES:
+            raise ConfigurationError(f"SIGNUP_MODE must be one of {', '.join(SIGNUP_MODES)}")
 
 
 class DevelopmentConfig(Config):
@@ -198,6 +214,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def validate(cls) -> None:
+        super().validate()
         missing = [name for name in ("SECRET_KEY", "ISSUER") if not getattr(cls, name)]
         if missing:
             raise ConfigurationError(f"production needs {', '.join(missing)} in the environment")

@@ -25,6 +25,9 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     config_cls.validate()
     app.config.from_object(config_cls)
     app.config.update(overrides)
+    from app.accounts.fields import parse_fields
+
+    parse_fields(app.config["REGISTRATION_FIELDS"])  # a bad field list stops start-up
     if app.config["AUTHLIB_INSECURE_TRANSPORT"]:
         os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
     if app.config["PROXY_FIX_HOPS"]:
@@ -60,11 +63,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.oauth.views import bp as oauth_bp
     from app.web.i18n import translate
     from app.web.invite_links import bp as invite_links_bp
+    from app.web.registration import bp as registration_bp
     from app.web.views import bp as web_bp
 
     app.register_blueprint(oauth_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(invite_links_bp)
+    app.register_blueprint(registration_bp)
     from app.api import init_api
 
     init_api(app)

@@ -280,3 +280,68 @@ def row_counts(app) -> dict[str, int]:
             table.name: db.session.scalar(select(func.count()).select_from(table))
             for table in db.metadata.sorted_tables
         }
+
+
+# -- Added for the registration journeys (tests/registration) ----------------------------
+
+NEW_PASSWORD = "a sturdy passphrase"
+
+
+@dataclass
+class Started:
+    """An authorization request that paused for a page: where it is and what it sent."""
+
+    location: str
+    params: dict
+    verifier: str
+
+    @property
+    def uid(self) -> str:
+        return urlsplit(self.location).path.rsplit("/", 1)[-1]
+
+
+def start_authorization(browser, rp: ClientInfo, **extra) -> Started:
+    """GET /authorize with PKCE; asserts it pauses (303 to an interaction page)."""
+    verifier, challenge = pkce_pair()
+    params = authorize_params(rp, challenge, **extra)
+    response = browser.get(authorize_url(params))
+    assert response.status_code == 303, response.data
+    assert "/interaction/" in response.location, response.location
+    return Started(response.location, params, verifier)
+
+
+def registration_page(browser, started: Started):
+    """The page an interaction shows (registration form, refusal, sign-in ...)."""
+    return browser.get(started.location)
+
+
+def form_action(html: str, form_id: str | None = None) -> str:
+    """The action of the form with ``id`` (or the first form), HTML-unescaped."""
+    import html as html_lib
+
+    pattern = rf'<form[^>]*id="{form_id}"[^>]*>' if form_id else r'<form[^>]*method="post"[^>]*>'
+    tag = re.search(pattern, html)
+    assert tag, f"no form {form_id or ''} on the page"
+    action = re.search(r'action="([^"]+)"', tag.group(0))
+    return html_lib.unescape(action.group(1))
+
+
+def submit_registration(browser, started: Started, **fields):
+    """Open the registration page and submit its form with ``fields`` (password default)."""
+    page = registration_page(browser, started)
+    assert page.status_code == 200, page.data
+    html = page.get_data(as_text=True)
+    data = {"csrf_token": csrf_token(html), "password": NEW_PASSWORD, **fields}
+    return browser.post(form_action(html, "registration"), data=data)
+
+
+def finish_at_client(browser, response, rp: ClientInfo, started: Started) -> dict:
+    """Follow the 303 after registration to the client; returns the callback's query."""
+    assert response.status_code == 303, response.data
+    response = browser.get(response.location)
+    assert response.status_code == 302, response.data
+    assert response.location.startswith(rp.redirect_uri + "?"), response.location
+    got = query(response.location)
+    assert got["state"] == started.params["state"]
+    assert got["iss"] == ISSUER
+    return got

@@ -1,9 +1,13 @@
-"""Registering through an invitation (spec §2 step 6).
+"""Registration (spec §2 step 6, §3.5): through an invitation, or self-service.
 
 One transaction accepts the invitation, creates the account with the invitation's
 groups, roles, custom fields and public metadata, and records the events. The
 invitation is accepted first: its row is then locked, so of concurrent submits one
 creates the account and the others get ``InvitationUnusable``.
+
+``refusal`` decides, before any form is shown or submitted, whether this person may
+register here at all: the sign-up mode (global, or the client's own) and the
+invitation's state and client.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from app import events
@@ -18,8 +23,10 @@ from app.accounts.passwords import hash_password
 from app.accounts.service import (
     AccountConflict,
     AccountError,
+    AccountInput,
     check_password_policy,
     clean_name,
+    create,
     json_object,
     normalise_email,
     normalise_phone,
@@ -30,8 +37,14 @@ from app.extensions import db
 from app.invitations import service as invitations
 from app.invitations import states
 from app.invitations.errors import InvalidTransition
-from app.models import Account, Invitation
+from app.models import Account, Client, Invitation
 from app.models.accounts import new_sub
+
+PUBLIC, RESTRICTED, CLOSED = "public", "restricted", "closed"
+#: The actor recorded when the invited person declines.
+INVITEE = "invitee"
+#: The actor recorded for a self-service registration.
+SELF_SERVICE = "self-service"
 
 
 class InvitationUnusable(Conflict):
@@ -50,6 +63,64 @@ class Registration:
     given_name: str | None = None
     family_name: str | None = None
     custom_fields: dict[str, Any] = field(default_factory=dict)
+
+
+def signup_mode(client: Client | None) -> str:
+    """``public``, ``restricted`` or ``closed``: the client's own, else the global one."""
+    own = client.signup_mode if client is not None else None
+    return own or current_app.config["SIGNUP_MODE"]
+
+
+def refusal(client: Client | None, invitation: Invitation | None, token_sent: bool) -> str | None:
+    """Why registration cannot go ahead, or None when it can.
+
+    Reasons: ``signup_closed``, ``signup_restricted`` (no invitation where one is
+    needed), ``invite_unknown`` (a token that matches nothing), ``invite_other_client``,
+    and ``invite_<state>`` for an accepted, expired, revoked or rejected invitation.
+    """
+    mode = signup_mode(client)
+    if mode == CLOSED:
+        return "signup_closed"
+    if not token_sent:
+        return None if mode == PUBLIC else "signup_restricted"
+    if invitation is None:
+        return "invite_unknown"
+    if invitation.client_id != (client.id if client is not None else None):
+        return "invite_other_client"
+    state = invitations.state_of(invitation)
+    return None if state in states.PENDING else f"invite_{state}"
+
+
+def may_register_without_invitation(client: Client | None) -> bool:
+    """Whether self-service registration is open for this client (or the hosted page)."""
+    return signup_mode(client) == PUBLIC
+
+
+def register_self(data: Registration) -> Account:
+    """Self-service registration (sign-up mode ``public``): an email is required and
+    nothing is marked verified."""
+    if not data.email:
+        raise AccountError("an email address is required", field="email")
+    check_password_policy(data.password)
+    person = AccountInput(
+        email=data.email,
+        password=data.password,
+        phone_number=data.phone_number,
+        given_name=data.given_name,
+        family_name=data.family_name,
+        custom_fields=data.custom_fields,
+    )
+    return create(person, actor=SELF_SERVICE)
+
+
+def decline(invitation: Invitation) -> None:
+    """The invited person declined on the registration page: ``rejected``, for good."""
+    _require_pending(invitation)
+    try:
+        invitations.reject(invitation, INVITEE)
+    except InvalidTransition:
+        db.session.rollback()
+        raise InvitationUnusable("this invitation has just been used or withdrawn") from None
 
 
 def register_invited(invitation: Invitation, data: Registration) -> Account:

@@ -19,6 +19,21 @@ def landing_url(invitation: Invitation, token: str) -> str:
     return append_query(base, [("invite_id", token), ("view_type", "register")])
 
 
+def redirect_allowed(url: str) -> bool:
+    """Whether ``url`` is under a prefix of ``INVITATION_REDIRECT_ALLOWLIST``.
+
+    A prefix matches whole path segments only: ``https://app.example`` allows
+    ``https://app.example/welcome`` but not ``https://app.example.evil.test/``.
+    """
+    if len(url) > 2048:
+        return False
+    for prefix in current_app.config["INVITATION_REDIRECT_ALLOWLIST"]:
+        rest = url[len(prefix) :] if url.startswith(prefix) else None
+        if rest is not None and (prefix.endswith("/") or rest == "" or rest[0] in "/?#"):
+            return True
+    return False
+
+
 def short_url(token: str) -> str:
     """The short link ``/i/<token>`` that redirects to the landing URL."""
     return f"{current_app.config['ISSUER']}/i/{token}"

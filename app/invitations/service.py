@@ -283,8 +283,7 @@ def _redirect_url(url: str | None, client: Client | None) -> str | None:
         return None
     if client is not None:
         raise InvalidInvitation("redirect_url", "only for invitations without a client")
-    allowed = current_app.config["INVITATION_REDIRECT_ALLOWLIST"]
-    if len(url) > 2048 or not any(url.startswith(prefix) for prefix in allowed):
+    if not links.redirect_allowed(url):
         raise InvalidInvitation("redirect_url", "not on the configured allow-list")
     return url
 

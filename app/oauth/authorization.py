@@ -24,7 +24,7 @@ from app.oauth.server import authorization_server
 class Step:
     """A page the person must see before the request can be answered."""
 
-    name: str  # pauses.LOGIN or pauses.CONSENT
+    name: str  # pauses.REGISTER, pauses.LOGIN or pauses.CONSENT
     interaction: Interaction
     client: Client
     scope: str
@@ -61,10 +61,12 @@ def start(browser: BrowserSession | None, browser_secret: str) -> Response:
     if step is None:
         return _issue(grant, browser)
     if "none" in params.get("prompt", "").split():
-        error_cls = LoginRequiredError if step == pauses.LOGIN else ConsentRequiredError
+        error_cls = ConsentRequiredError if step == pauses.CONSENT else LoginRequiredError
         return error_response(error_cls(redirect_uri=grant.redirect_uri, state=params.get("state")))
     paused = pauses.pause(params, browser_secret)
-    return redirect(url_for("web.interaction", uid=paused.uid), code=303)
+    # The invitation token goes on in the page's URL only: the pause keeps its hash.
+    invite = {"invite_id": params["invite_id"]} if "invite_id" in params else {}
+    return redirect(url_for("web.interaction", uid=paused.uid, **invite), code=303)
 
 
 def resume(interaction: Interaction, browser: BrowserSession | None) -> Response | Step:
@@ -85,14 +87,24 @@ def decide(interaction: Interaction, browser: BrowserSession, allow: bool) -> Re
     if isinstance(grant, Response):
         return grant
     if not allow:
-        pauses.finish(interaction)
-        error = AccessDeniedError(
-            redirect_uri=grant.redirect_uri, state=interaction.params.get("state")
-        )
-        return error_response(error)
+        return _deny(interaction, grant)
     scope = pauses.granted_scope(interaction.params, grant.client)
     pauses.remember_consent(browser.account_id, grant.client, scope)
     return _issue(grant, browser, interaction)
+
+
+def deny(interaction: Interaction) -> Response:
+    """The person said no (declined an invitation): ``access_denied`` to the client."""
+    grant = _revalidate(interaction, None)
+    if isinstance(grant, Response):
+        return grant
+    return _deny(interaction, grant)
+
+
+def _deny(interaction: Interaction, grant) -> Response:
+    pauses.finish(interaction)
+    state = interaction.params.get("state")
+    return error_response(AccessDeniedError(redirect_uri=grant.redirect_uri, state=state))
 
 
 def _revalidate(interaction: Interaction, browser: BrowserSession | None):

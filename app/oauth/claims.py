@@ -9,8 +9,9 @@ from joserfc.errors import JoseError
 from app.models import Account
 from app.oauth import keys
 
+#: ``public_metadata`` (set by the invitation or an administrator) goes with ``profile``.
 SCOPE_CLAIMS = {
-    "profile": ("name", "given_name", "family_name", "updated_at"),
+    "profile": ("name", "given_name", "family_name", "updated_at", "public_metadata"),
     "email": ("email", "email_verified"),
     "phone": ("phone_number", "phone_number_verified"),
 }
@@ -27,6 +28,7 @@ def user_claims(account: Account, scope: str) -> dict:
         "given_name": account.given_name,
         "family_name": account.family_name,
         "updated_at": int(account.updated_at.timestamp()) if account.updated_at else None,
+        "public_metadata": account.public_metadata or None,
         "email": account.email,
         "email_verified": account.email_verified if account.email else None,
         "phone_number": account.phone_number,

@@ -112,7 +112,10 @@ def _valid_verifier(value: str) -> bool:
     )
 
 
-KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
+#: ``create`` asks for the registration page (OIDC "Initiating User Registration").
+KNOWN_PROMPTS = {"none", "login", "consent", "select_account", "create"}
+#: ``view_type`` picks the first page: ``register`` (with or without ``invite_id``).
+VIEW_TYPES = {"login", "register"}
 #: The nonce is stored with the code; a longer one would overflow the column
 #: (an error on PostgreSQL, silently kept on SQLite).
 MAX_NONCE_LENGTH = AuthorizationCode.__table__.c.nonce.type.length
@@ -135,6 +138,8 @@ class AuthorizationRequestChecks:
             raise InvalidRequestError("Only response_mode=query is supported.")
         if not set(data.get("prompt", "").split()) <= KNOWN_PROMPTS:
             raise InvalidRequestError("Unsupported prompt value.")
+        if data.get("view_type", "login") not in VIEW_TYPES:
+            raise InvalidRequestError("view_type must be login or register.")
         nonce = data.get("nonce")
         if nonce is not None and len(nonce) > MAX_NONCE_LENGTH:
             raise InvalidRequestError("nonce is too long.")

@@ -8,6 +8,7 @@ them and validates it again from scratch, on whichever instance serves it.
 
 from __future__ import annotations
 
+import hmac
 from datetime import timedelta
 
 from authlib.oauth2.rfc6749 import OAuth2Request
@@ -25,6 +26,10 @@ MAX_PARAMS_SIZE = 16 * 1024
 
 LOGIN = "login"
 CONSENT = "consent"
+REGISTER = "register"
+#: The paused request keeps the invitation only as the hash of its token; the token
+#: itself travels in the interaction page's URL and the registration form's action.
+INVITE_HASH = "invite_hash"
 
 
 class StoredAuthorizationRequest(OAuth2Request):
@@ -51,13 +56,28 @@ def request_params(values) -> dict[str, str] | None:
     return params
 
 
+def wants_registration(params: dict[str, str]) -> bool:
+    """The request asks for the registration page: an invitation, ``view_type=register``
+    or ``prompt=create``."""
+    return (
+        "invite_id" in params
+        or INVITE_HASH in params
+        or params.get("view_type") == "register"
+        or "create" in params.get("prompt", "").split()
+    )
+
+
 def pause(params: dict[str, str], browser_secret: str) -> Interaction:
     """Store the request under a fresh opaque uid bound to this browser."""
     now = utcnow()
+    stored = dict(params)
+    token = stored.pop("invite_id", None)
+    if token is not None:
+        stored[INVITE_HASH] = hash_secret(token)
     row = Interaction(
         uid=new_secret(24),
         browser_hash=hash_secret(browser_secret),
-        params=params,
+        params=stored,
         created_at=now,
         expires_at=now + timedelta(seconds=current_app.config["INTERACTION_LIFETIME"]),
     )
@@ -76,6 +96,37 @@ def load(uid: str, browser_secret: str) -> Interaction | None:
     return row
 
 
+def client_of(row: Interaction) -> Client | None:
+    """The client that started this request (None if it was deleted meanwhile)."""
+    return db.session.scalar(select(Client).where(Client.client_id == row.params.get("client_id")))
+
+
+def invitation_token_matches(row: Interaction, token: str | None) -> bool:
+    """Whether ``token`` is the invitation this request was started with."""
+    stored = row.params.get(INVITE_HASH)
+    if stored is None or not token:
+        return False
+    return hmac.compare_digest(stored, hash_secret(token))
+
+
+def sign_in_instead(row: Interaction) -> None:
+    """The person chose to sign in to an existing account rather than register."""
+    params = {k: v for k, v in row.params.items() if k not in (INVITE_HASH, "view_type")}
+    prompts = [p for p in params.pop("prompt", "").split() if p != "create"]
+    if prompts:
+        params["prompt"] = " ".join(prompts)
+    row.params = params
+    db.session.commit()
+
+
+def register_without_invitation(row: Interaction) -> None:
+    """Continue with self-service registration, leaving an unusable invitation aside."""
+    params = {k: v for k, v in row.params.items() if k != INVITE_HASH}
+    params["view_type"] = "register"
+    row.params = params
+    db.session.commit()
+
+
 def finish(row: Interaction) -> None:
     """Forget a paused request once it has been answered."""
     db.session.delete(row)
@@ -88,8 +139,12 @@ def required_step(
     browser: BrowserSession | None,
     interaction: Interaction | None = None,
 ) -> str | None:
-    """What the person must still do before a code can be issued: LOGIN, CONSENT or None."""
+    """What the person must still do before a code can be issued: REGISTER, LOGIN,
+    CONSENT or None. Registering (or signing in instead) for this request satisfies
+    REGISTER and LOGIN."""
     signed_in_here = interaction is not None and interaction.login_at is not None
+    if not signed_in_here and wants_registration(params):
+        return REGISTER
     if browser is None or (not signed_in_here and _login_needed(params, browser)):
         return LOGIN
     if _consent_needed(params, client, browser):

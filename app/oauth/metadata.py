@@ -36,7 +36,7 @@ def server_metadata() -> dict:
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,
         "authorization_response_iss_parameter_supported": True,
-        "prompt_values_supported": ["none", "login", "consent"],
+        "prompt_values_supported": ["none", "login", "consent", "create"],
         "ui_locales_supported": list(current_app.config["UI_LOCALES"]),
         "frontchannel_logout_supported": False,
         "backchannel_logout_supported": False,

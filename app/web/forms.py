@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SubmitField
-from wtforms.validators import DataRequired, Length
+from werkzeug.datastructures import MultiDict
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TelField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.accounts.fields import FieldSpec
+from app.accounts.service import MAX_PASSWORD_LENGTH, NAME_LENGTH
 
 
 class SignInForm(FlaskForm):
@@ -31,3 +47,89 @@ class LogoutForm(FlaskForm):
     state = HiddenField()
     confirm = SubmitField("Sign out")
     cancel = SubmitField("Stay signed in")
+
+
+class RegistrationForm(FlaskForm):
+    """The built-in registration fields; ``registration_form`` adds the configured ones.
+
+    The password policy (length) is the service's, so the form and JSON callers get
+    the same message.
+    """
+
+    email = EmailField("Email", validators=[Optional(), Length(max=320)])
+    phone_number = TelField("Mobile number", validators=[Optional(), Length(max=32)])
+    given_name = StringField("Given name", validators=[Optional(), Length(max=NAME_LENGTH)])
+    family_name = StringField("Family name", validators=[Optional(), Length(max=NAME_LENGTH)])
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
+    submit = SubmitField("Create account")
+
+    def error_messages(self) -> dict[str, list[str]]:
+        """Errors by field name; errors about the whole form under ``form``."""
+        return {name or "form": list(messages) for name, messages in self.errors.items()}
+
+    def custom_values(self, specs: tuple[FieldSpec, ...]) -> dict:
+        """The configured fields' submitted values, as stored (empty ones left out)."""
+        values = {}
+        for spec in specs:
+            value = self[spec.name].data
+            if value is not None and value != "":
+                values[spec.name] = spec.to_stored(value)
+        return values
+
+
+class JsonBodyError(ValueError):
+    """A JSON registration body that is not a flat object of simple values."""
+
+
+def registration_form(
+    specs: tuple[FieldSpec, ...],
+    *,
+    formdata: MultiDict | None = None,
+    json_body: dict | None = None,
+    **prefill,
+) -> RegistrationForm:
+    """A registration form with the configured fields.
+
+    A browser post fills it from ``formdata`` (the view checks CSRF first), a JSON
+    post from ``json_body``, a page from ``prefill``.
+    """
+    form_cls = type("ConfiguredRegistrationForm", (RegistrationForm,), {})
+    for spec in specs:
+        setattr(form_cls, spec.name, _field(spec))
+    if json_body is not None:
+        formdata = _json_formdata(json_body)
+    return form_cls(formdata=formdata, data=prefill or None, meta={"csrf": False})
+
+
+def _field(spec: FieldSpec):
+    presence = InputRequired() if spec.required else Optional()
+    if spec.type == "number":
+        return IntegerField(spec.name, validators=[presence, NumberRange(-(2**53), 2**53)])
+    if spec.type == "select":
+        choices = [SelectChoice("", "—"), *(SelectChoice(c) for c in spec.choices)]
+        return SelectField(spec.name, choices=choices, validators=[presence])
+    if spec.type == "checkbox":
+        return BooleanField(spec.name, validators=[DataRequired()] if spec.required else [])
+    if spec.type == "date":
+        return DateField(spec.name, validators=[presence])
+    return StringField(spec.name, validators=[presence, Length(max=spec.max_length)])
+
+
+def _json_formdata(body: dict) -> MultiDict:
+    """Form data from a JSON object whose values are strings, numbers, booleans or null."""
+    items = []
+    for key, value in body.items():
+        if value is None or value is False:
+            continue
+        if value is True:
+            value = "y"
+        elif isinstance(value, int | float):
+            value = str(value)
+        elif not isinstance(value, str):
+            raise JsonBodyError(f"{key} must be a string, a number, a boolean or null")
+        if "\x00" in value or "\x00" in key:
+            raise JsonBodyError("the request contains a NUL character")
+        items.append((key, value))
+    return MultiDict(items)

@@ -1,4 +1,4 @@
-"""The few page strings in English and German, picked by ``ui_locales`` or Accept-Language."""
+"""The page strings in English and German, picked by ``ui_locales`` or Accept-Language."""
 
 from __future__ import annotations
 
@@ -44,6 +44,38 @@ MESSAGES = {
         "after all, please ask for a new invitation.",
         "invite_accepted": "This invitation has already been used",
         "invite_accepted_hint": "An account was created with it. Sign in to continue.",
+        "register": "Create your account",
+        "register_for": "Register to continue to {client}",
+        "invited_notice": "You were invited: we have filled in what we know. Check it and "
+        "choose a password.",
+        "email_locked": "Your invitation is for this address.",
+        "mobile_number": "Mobile number",
+        "given_name": "Given name",
+        "family_name": "Family name",
+        "optional": "optional",
+        "password_rules": "At least {min} characters.",
+        "create_account": "Create account",
+        "decline_invitation": "Decline the invitation",
+        "have_account": "Already have an account?",
+        "register_without_invitation": "Register without the invitation",
+        "signup_closed": "Registration is closed",
+        "signup_closed_hint": "New accounts cannot be created here. If you already have an "
+        "account, sign in.",
+        "signup_restricted": "Registration is by invitation only",
+        "signup_restricted_hint": "To create an account you need an invitation. If you already "
+        "have an account, sign in.",
+        "invite_other_client": "This invitation is for another application",
+        "invite_other_client_hint": "Please open the link from your invitation message as it "
+        "is, without changing it.",
+        "invite_declined": "You declined the invitation",
+        "invite_declined_hint": "No account was created. You can close this page.",
+        "registration_failed": "Registration did not go through",
+        "already_registered": "An account was already created in this sign-in request. "
+        "Please go back to the application.",
+        "form_expired": "The form expired or was not sent from this site; please reload the page "
+        "and try again.",
+        "invite_just_used": "This invitation has just been used to create an account. If that "
+        "was you, sign in.",
     },
     "de": {
         "sign_in": "Anmelden",
@@ -86,6 +118,37 @@ MESSAGES = {
         "invite_accepted": "Diese Einladung wurde bereits verwendet",
         "invite_accepted_hint": "Damit wurde bereits ein Konto angelegt. Melden Sie sich an, um "
         "fortzufahren.",
+        "register": "Konto anlegen",
+        "register_for": "Registrieren Sie sich, um zu {client} zu gelangen",
+        "invited_notice": "Sie wurden eingeladen: Wir haben ausgefüllt, was wir wissen. Bitte "
+        "prüfen Sie die Angaben und wählen Sie ein Passwort.",
+        "email_locked": "Ihre Einladung gilt für diese Adresse.",
+        "mobile_number": "Mobilnummer",
+        "given_name": "Vorname",
+        "family_name": "Nachname",
+        "optional": "optional",
+        "password_rules": "Mindestens {min} Zeichen.",
+        "create_account": "Konto anlegen",
+        "decline_invitation": "Einladung ablehnen",
+        "have_account": "Sie haben schon ein Konto?",
+        "register_without_invitation": "Ohne Einladung registrieren",
+        "signup_closed": "Die Registrierung ist geschlossen",
+        "signup_closed_hint": "Hier können keine neuen Konten angelegt werden. Wenn Sie schon "
+        "ein Konto haben, melden Sie sich an.",
+        "signup_restricted": "Registrierung nur mit Einladung",
+        "signup_restricted_hint": "Um ein Konto anzulegen, benötigen Sie eine Einladung. Wenn "
+        "Sie schon ein Konto haben, melden Sie sich an.",
+        "invite_other_client": "Diese Einladung gilt für eine andere Anwendung",
+        "invite_other_client_hint": "Bitte öffnen Sie den Link aus Ihrer Einladung unverändert.",
+        "invite_declined": "Sie haben die Einladung abgelehnt",
+        "invite_declined_hint": "Es wurde kein Konto angelegt. Sie können diese Seite schließen.",
+        "registration_failed": "Die Registrierung ist nicht gelungen",
+        "already_registered": "In dieser Anmeldeanfrage wurde bereits ein Konto angelegt. Bitte "
+        "kehren Sie zur Anwendung zurück.",
+        "form_expired": "Das Formular ist abgelaufen oder kam nicht von dieser Seite; bitte laden "
+        "Sie die Seite neu und versuchen Sie es erneut.",
+        "invite_just_used": "Mit dieser Einladung wurde gerade ein Konto angelegt. Wenn Sie das "
+        "waren, melden Sie sich an.",
     },
 }
 

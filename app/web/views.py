@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from app.accounts.service import authenticate
 from app.accounts.sessions import browser_secret, current_account, current_session, start_session
@@ -10,6 +10,7 @@ from app.extensions import limiter
 from app.oauth import authorization
 from app.oauth import interaction as pauses
 from app.security import allow_form_redirect_to
+from app.web import registration
 from app.web.forms import ConsentForm, SignInForm
 from app.web.i18n import set_locale, translate
 
@@ -61,10 +62,11 @@ def signed_out():
 
 @bp.get("/interaction/<uid>")
 def interaction(uid: str):
-    """The page a paused authorization request needs next (sign-in or consent)."""
+    """The page a paused authorization request needs next: registration, sign-in or
+    consent. An invitation's token comes in the query (the pause keeps its hash)."""
     paused = pauses.load(uid, browser_secret())
     if paused is None:
-        return _expired()
+        return registration.expired_page()
     outcome = authorization.resume(paused, current_session())
     if isinstance(outcome, Response):
         return outcome
@@ -77,7 +79,7 @@ def interaction_login(uid: str):
     """Sign in for a paused request, then continue it."""
     paused = pauses.load(uid, browser_secret())
     if paused is None:
-        return _expired()
+        return registration.expired_page()
     form = SignInForm()
     if form.validate_on_submit():
         account = authenticate(form.email.data, form.password.data)
@@ -89,7 +91,7 @@ def interaction_login(uid: str):
     outcome = authorization.resume(paused, current_session())
     if isinstance(outcome, Response):
         return outcome
-    return _render_step(outcome, form, status=400)
+    return _sign_in_page(outcome, form, status=400)
 
 
 @bp.post("/interaction/<uid>/consent")
@@ -98,21 +100,20 @@ def interaction_consent(uid: str):
     paused = pauses.load(uid, browser_secret())
     browser = current_session()
     if paused is None or browser is None:
-        return _expired()
+        return registration.expired_page()
     form = ConsentForm()
     if not form.validate_on_submit():
-        return _expired()
+        return registration.expired_page()
     return authorization.decide(paused, browser, allow=bool(form.allow.data))
 
 
-def _render_step(step: authorization.Step, form=None, status: int = 200):
+def _render_step(step: authorization.Step):
+    if step.name == pauses.REGISTER:
+        return registration.show(registration.in_interaction(step, request.args.get("invite_id")))
+    if step.name == pauses.LOGIN:
+        return _sign_in_page(step)
     set_locale(step.ui_locales)
     allow_form_redirect_to(step.redirect_uri)
-    if step.name == pauses.LOGIN:
-        form = form or SignInForm(email=step.login_hint or None)
-        action = url_for("web.interaction_login", uid=step.interaction.uid)
-        html = render_template("web/sign_in.html", form=form, action=action, client=step.client)
-        return html, status
     action = url_for("web.interaction_consent", uid=step.interaction.uid)
     html = render_template(
         "web/consent.html",
@@ -122,9 +123,13 @@ def _render_step(step: authorization.Step, form=None, status: int = 200):
         scopes=step.scope.split(),
         account=current_account(),
     )
+    return html
+
+
+def _sign_in_page(step: authorization.Step, form: SignInForm | None = None, status: int = 200):
+    set_locale(step.ui_locales)
+    allow_form_redirect_to(step.redirect_uri)
+    form = form or SignInForm(email=step.login_hint or None)
+    action = url_for("web.interaction_login", uid=step.interaction.uid)
+    html = render_template("web/sign_in.html", form=form, action=action, client=step.client)
     return html, status
-
-
-def _expired():
-    set_locale()
-    return render_template("web/expired.html"), 400

@@ -1,0 +1,287 @@
+"""POST /registration from custom UIs (JSON, invite_id header) and bad input: each
+refusal is a clear page or JSON error, and nothing is written."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.invitations import service
+from app.models import Account, Interaction
+from app.models.base import utcnow
+from tests.helpers import (
+    ISSUER,
+    NEW_PASSWORD,
+    csrf_token,
+    finish_at_client,
+    form_action,
+    redeem,
+    registration_page,
+    row_counts,
+    start_authorization,
+    update_rows,
+)
+
+
+@pytest.fixture
+def started(client, shop, invitation):
+    return start_authorization(client, shop, invite_id=invitation.token, view_type="register")
+
+
+def _page(client, started) -> str:
+    page = registration_page(client, started)
+    assert page.status_code == 200, page.data
+    return page.get_data(as_text=True)
+
+
+# -- JSON ------------------------------------------------------------------------------
+
+
+def test_json_with_header_continues_the_request(app, client, shop, invitation, started):
+    """A custom UI posts JSON with the invitation in a header and follows continue_url."""
+    response = client.post(
+        f"/registration?interaction={started.uid}",
+        json={"password": NEW_PASSWORD, "given_name": "Ada"},
+        headers={"invite_id": invitation.token},
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["continue_url"] == f"{ISSUER}/interaction/{started.uid}"
+    resumed = client.get(response.json["continue_url"].removeprefix(ISSUER))
+    assert resumed.status_code == 302
+    code = resumed.location.split("code=")[1].split("&")[0]
+    tokens = redeem(client, shop, code, started.verifier)
+    assert tokens.status_code == 200
+    with app.app_context():
+        account = db.session.scalar(select(Account))
+        assert account.sub == response.json["sub"]
+        assert service.find(invitation.id).accepted_sub == account.sub
+
+
+def test_json_with_query_invite_id(app, client, invitation, started):
+    response = client.post(
+        f"/registration?interaction={started.uid}&invite_id={invitation.token}",
+        json={"password": NEW_PASSWORD},
+    )
+    assert response.status_code == 201
+
+
+def test_json_errors_are_json(app, client, invitation, started):
+    """A weak password: 400 JSON naming the field; nothing written."""
+    before = row_counts(app)
+    response = client.post(
+        f"/registration?interaction={started.uid}",
+        json={"password": "short"},
+        headers={"invite_id": invitation.token},
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid_request"
+    assert "password" in response.json["errors"]
+    assert row_counts(app) == before
+
+
+def test_json_from_another_origin_is_refused(app, client, invitation, started):
+    before = row_counts(app)
+    response = client.post(
+        f"/registration?interaction={started.uid}",
+        json={"password": NEW_PASSWORD},
+        headers={"invite_id": invitation.token, "Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+    assert response.json["error"] == "invalid_origin"
+    assert row_counts(app) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ["password"],
+        {"password": {"x": 1}},
+        {"password": ["a", "b"]},
+        {"password": "ab\u0000cdefgh"},
+    ],
+)
+def test_json_body_shapes_are_checked(app, client, invitation, started, body):
+    before = row_counts(app)
+    response = client.post(
+        f"/registration?interaction={started.uid}",
+        json=body,
+        headers={"invite_id": invitation.token},
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid_request"
+    assert row_counts(app) == before
+
+
+def test_json_loser_of_a_used_invitation_gets_409(app, client, invitation, started, shop):
+    """Registered meanwhile from another browser: a clear 409, nothing more written."""
+    other = app.test_client()
+    second = start_authorization(other, shop, invite_id=invitation.token, view_type="register")
+    first = client.post(
+        f"/registration?interaction={started.uid}",
+        json={"password": NEW_PASSWORD},
+        headers={"invite_id": invitation.token},
+    )
+    assert first.status_code == 201
+    before = row_counts(app)
+    late = other.post(
+        f"/registration?interaction={second.uid}",
+        json={"password": NEW_PASSWORD, "email": "other@example.com"},
+        headers={"invite_id": invitation.token},
+    )
+    assert late.status_code == 409
+    assert late.json["error"] == "invite_accepted"
+    assert row_counts(app) == before
+
+
+# -- bad input from the browser ---------------------------------------------------------
+
+
+def test_missing_csrf_is_a_clear_page(app, client, started):
+    html = _page(client, started)
+    before = row_counts(app)
+    response = client.post(form_action(html, "registration"), data={"password": NEW_PASSWORD})
+    assert response.status_code == 400
+    assert "form expired" in response.get_data(as_text=True)
+    assert row_counts(app) == before
+
+
+def test_tampered_invite_id_is_refused(app, client, shop, invitation, started):
+    """A token other than the one the request started with: refused, nothing written."""
+    from tests.helpers import invite
+
+    other = invite(app, email="eve@example.com", client_id="shop")
+    html = _page(client, started)
+    before = row_counts(app)
+    response = client.post(
+        f"/registration?interaction={started.uid}&invite_id={other.token}",
+        data={"csrf_token": csrf_token(html), "password": NEW_PASSWORD},
+    )
+    assert response.status_code == 404
+    assert row_counts(app) == before
+    with app.app_context():
+        assert service.find(other.id).state == "initiated"
+
+
+def test_weak_password_shows_the_form_again(app, client, started):
+    html = _page(client, started)
+    before = row_counts(app)
+    response = client.post(
+        form_action(html, "registration"),
+        data={"csrf_token": csrf_token(html), "email": "ada@example.com", "password": "short"},
+    )
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "at least 8 characters" in text
+    assert 'id="registration"' in text and 'value="ada@example.com"' in text
+    assert row_counts(app) == before
+
+
+def test_overlong_password_is_refused(app, client, started):
+    html = _page(client, started)
+    before = row_counts(app)
+    response = client.post(
+        form_action(html, "registration"),
+        data={"csrf_token": csrf_token(html), "password": "x" * 300},
+    )
+    assert response.status_code == 400
+    assert row_counts(app) == before
+
+
+def test_email_changed_when_locked(app, client, shop):
+    from tests.helpers import invite
+
+    locked = invite(app, email="ada@example.com", client_id="shop", allow_same_email=True)
+    started = start_authorization(client, shop, invite_id=locked.token, view_type="register")
+    html = _page(client, started)
+    assert "readonly" in html
+    before = row_counts(app)
+    response = client.post(
+        form_action(html, "registration"),
+        data={
+            "csrf_token": csrf_token(html),
+            "email": "else@example.com",
+            "password": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 400
+    assert "must be the invited address" in response.get_data(as_text=True)
+    assert row_counts(app) == before
+
+
+def test_changed_email_is_not_verified(app, client, shop, started):
+    """Without allow_same_email another address may be used, but it is not verified."""
+    html = _page(client, started)
+    response = client.post(
+        form_action(html, "registration"),
+        data={
+            "csrf_token": csrf_token(html),
+            "email": "mine@example.com",
+            "password": NEW_PASSWORD,
+        },
+    )
+    finish_at_client(client, response, shop, started)
+    with app.app_context():
+        account = db.session.scalar(select(Account))
+        assert account.email == "mine@example.com" and not account.email_verified
+
+
+def test_email_taken_by_another_account(app, client, started, factory):
+    html = _page(client, started)
+    factory.account("taken@example.com")
+    before = row_counts(app)
+    response = client.post(
+        form_action(html, "registration"),
+        data={
+            "csrf_token": csrf_token(html),
+            "email": "taken@example.com",
+            "password": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 409
+    assert "already exists" in response.get_data(as_text=True)
+    assert row_counts(app) == before
+
+
+def test_expired_pause_is_a_clear_page(app, client, started):
+    html = _page(client, started)
+    update_rows(app, Interaction, {"uid": started.uid}, expires_at=utcnow() - timedelta(seconds=1))
+    before = row_counts(app)
+    response = client.post(
+        form_action(html, "registration"),
+        data={"csrf_token": csrf_token(html), "password": NEW_PASSWORD},
+    )
+    assert response.status_code == 400
+    assert "expired" in response.get_data(as_text=True)
+    assert row_counts(app) == before
+
+
+def test_pause_from_another_browser_is_refused(app, client, started, invitation):
+    """The interaction is bound to the browser that started it."""
+    html = _page(client, started)
+    stranger = app.test_client()
+    stranger_page = stranger.get(started.location)
+    assert stranger_page.status_code == 400
+    before = row_counts(app)
+    response = stranger.post(
+        f"/registration?interaction={started.uid}&invite_id={invitation.token}",
+        json={"password": NEW_PASSWORD},
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == "interaction_expired"
+    assert row_counts(app) == before
+    assert html  # the owner's page was fine
+
+
+def test_posting_twice_in_one_request(app, client, shop, started):
+    """A second submit after success (back button) does not create a second account."""
+    html = _page(client, started)
+    data = {"csrf_token": csrf_token(html), "password": NEW_PASSWORD}
+    first = client.post(form_action(html, "registration"), data=data)
+    assert first.status_code == 303
+    again = client.post(form_action(html, "registration"), data=data)
+    assert again.status_code == 409
+    with app.app_context():
+        assert len(list(db.session.scalars(select(Account)))) == 1
