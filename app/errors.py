@@ -41,8 +41,9 @@ class Conflict(DomainError):
 
 
 def wants_json() -> bool:
-    """Whether the current request came from a program rather than a browser page."""
-    return request.path.startswith(JSON_PREFIXES)
+    """Whether the current request came from a program rather than a browser page
+    (a program endpoint, or a JSON body such as a custom UI's registration)."""
+    return request.path.startswith(JSON_PREFIXES) or request.is_json
 
 
 def _error_code(exc: HTTPException) -> str:

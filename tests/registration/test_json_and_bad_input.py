@@ -285,3 +285,10 @@ def test_posting_twice_in_one_request(app, client, shop, started):
     assert again.status_code == 409
     with app.app_context():
         assert len(list(db.session.scalars(select(Account)))) == 1
+
+
+def test_json_callers_get_json_for_http_errors_too(client):
+    """A custom UI that gets the method wrong still reads a JSON error."""
+    response = client.put("/registration", json={"password": NEW_PASSWORD})
+    assert response.status_code == 405
+    assert response.json["error"] == "method_not_allowed"

@@ -1,0 +1,40 @@
+"""A client-less invitation's redirect_url must sit under an allow-listed prefix,
+matched on whole path segments (an open redirect otherwise)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from app.invitations.links import redirect_allowed
+
+
+@pytest.fixture(scope="module")
+def bare_app():
+    return create_app(
+        "testing",
+        INVITATION_REDIRECT_ALLOWLIST=("https://app.example", "https://intranet.example/hr/"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://app.example", True),
+        ("https://app.example/", True),
+        ("https://app.example/welcome?x=1", True),
+        ("https://app.example?next=1", True),
+        ("https://app.example#top", True),
+        ("https://intranet.example/hr/start", True),
+        ("https://app.example.evil.test/", False),
+        ("https://app.examplex/", False),
+        ("https://app.example@evil.test/", False),
+        ("https://intranet.example/hrx", False),
+        ("https://intranet.example/", False),
+        ("http://app.example/", False),
+        ("https://app.example/" + "x" * 2100, False),
+    ],
+)
+def test_prefixes_match_whole_segments(bare_app, url, allowed):
+    with bare_app.app_context():
+        assert redirect_allowed(url) is allowed
