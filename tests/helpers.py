@@ -326,13 +326,18 @@ def form_action(html: str, form_id: str | None = None) -> str:
     return html_lib.unescape(action.group(1))
 
 
-def submit_registration(browser, started: Started, **fields):
-    """Open the registration page and submit its form with ``fields`` (password default)."""
-    page = registration_page(browser, started)
-    assert page.status_code == 200, page.data
-    html = page.get_data(as_text=True)
+def post_registration_form(browser, html: str, **fields):
+    """Submit the registration form on ``html`` with its CSRF token, ``fields`` and
+    (unless given) a good password."""
     data = {"csrf_token": csrf_token(html), "password": NEW_PASSWORD, **fields}
     return browser.post(form_action(html, "registration"), data=data)
+
+
+def submit_registration(browser, started: Started, **fields):
+    """Open the registration page and submit its form with ``fields``."""
+    page = registration_page(browser, started)
+    assert page.status_code == 200, page.data
+    return post_registration_form(browser, page.get_data(as_text=True), **fields)
 
 
 def finish_at_client(browser, response, rp: ClientInfo, started: Started) -> dict:

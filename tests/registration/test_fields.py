@@ -12,9 +12,8 @@ from app.models import Account
 from config import ConfigurationError
 from tests.helpers import (
     NEW_PASSWORD,
-    csrf_token,
     finish_at_client,
-    form_action,
+    post_registration_form,
     registration_page,
     row_counts,
     start_authorization,
@@ -37,8 +36,7 @@ def started(client, shop, invitation, registration_fields):
 
 def _post(client, started, **fields):
     html = registration_page(client, started).get_data(as_text=True)
-    data = {"csrf_token": csrf_token(html), "password": NEW_PASSWORD, **fields}
-    return client.post(form_action(html, "registration"), data=data)
+    return post_registration_form(client, html, **fields)
 
 
 def test_fields_are_rendered_with_labels_and_prefill(client, started):

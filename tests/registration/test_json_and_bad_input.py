@@ -18,6 +18,7 @@ from tests.helpers import (
     csrf_token,
     finish_at_client,
     form_action,
+    post_registration_form,
     redeem,
     registration_page,
     row_counts,
@@ -168,10 +169,7 @@ def test_tampered_invite_id_is_refused(app, client, shop, invitation, started):
 def test_weak_password_shows_the_form_again(app, client, started):
     html = _page(client, started)
     before = row_counts(app)
-    response = client.post(
-        form_action(html, "registration"),
-        data={"csrf_token": csrf_token(html), "email": "ada@example.com", "password": "short"},
-    )
+    response = post_registration_form(client, html, email="ada@example.com", password="short")
     assert response.status_code == 400
     text = response.get_data(as_text=True)
     assert "at least 8 characters" in text
@@ -182,10 +180,7 @@ def test_weak_password_shows_the_form_again(app, client, started):
 def test_overlong_password_is_refused(app, client, started):
     html = _page(client, started)
     before = row_counts(app)
-    response = client.post(
-        form_action(html, "registration"),
-        data={"csrf_token": csrf_token(html), "password": "x" * 300},
-    )
+    response = post_registration_form(client, html, password="x" * 300)
     assert response.status_code == 400
     assert row_counts(app) == before
 
@@ -198,14 +193,7 @@ def test_email_changed_when_locked(app, client, shop):
     html = _page(client, started)
     assert "readonly" in html
     before = row_counts(app)
-    response = client.post(
-        form_action(html, "registration"),
-        data={
-            "csrf_token": csrf_token(html),
-            "email": "else@example.com",
-            "password": NEW_PASSWORD,
-        },
-    )
+    response = post_registration_form(client, html, email="else@example.com")
     assert response.status_code == 400
     assert "must be the invited address" in response.get_data(as_text=True)
     assert row_counts(app) == before
@@ -214,14 +202,7 @@ def test_email_changed_when_locked(app, client, shop):
 def test_changed_email_is_not_verified(app, client, shop, started):
     """Without allow_same_email another address may be used, but it is not verified."""
     html = _page(client, started)
-    response = client.post(
-        form_action(html, "registration"),
-        data={
-            "csrf_token": csrf_token(html),
-            "email": "mine@example.com",
-            "password": NEW_PASSWORD,
-        },
-    )
+    response = post_registration_form(client, html, email="mine@example.com")
     finish_at_client(client, response, shop, started)
     with app.app_context():
         account = db.session.scalar(select(Account))
@@ -232,14 +213,7 @@ def test_email_taken_by_another_account(app, client, started, factory):
     html = _page(client, started)
     factory.account("taken@example.com")
     before = row_counts(app)
-    response = client.post(
-        form_action(html, "registration"),
-        data={
-            "csrf_token": csrf_token(html),
-            "email": "taken@example.com",
-            "password": NEW_PASSWORD,
-        },
-    )
+    response = post_registration_form(client, html, email="taken@example.com")
     assert response.status_code == 409
     assert "already exists" in response.get_data(as_text=True)
     assert row_counts(app) == before
@@ -249,10 +223,7 @@ def test_expired_pause_is_a_clear_page(app, client, started):
     html = _page(client, started)
     update_rows(app, Interaction, {"uid": started.uid}, expires_at=utcnow() - timedelta(seconds=1))
     before = row_counts(app)
-    response = client.post(
-        form_action(html, "registration"),
-        data={"csrf_token": csrf_token(html), "password": NEW_PASSWORD},
-    )
+    response = post_registration_form(client, html)
     assert response.status_code == 400
     assert "expired" in response.get_data(as_text=True)
     assert row_counts(app) == before

@@ -19,6 +19,7 @@ from tests.helpers import (
     finish_at_client,
     form_action,
     invite,
+    post_registration_form,
     query,
     registration_page,
     row_counts,
@@ -85,14 +86,7 @@ def test_unusable_invitation_offers_registration_when_sign_up_is_public(
     form = client.get(switched.location)
     assert form.status_code == 200 and 'id="registration"' in _text(form)
     html = form.get_data(as_text=True)
-    response = client.post(
-        form_action(html, "registration"),
-        data={
-            "csrf_token": csrf_token(html),
-            "email": "ada@example.com",
-            "password": NEW_PASSWORD,
-        },
-    )
+    response = post_registration_form(client, html, email="ada@example.com")
     finish_at_client(client, response, shop, started)
     with app.app_context():
         account = db.session.scalar(select(Account))
@@ -298,10 +292,7 @@ def test_posting_self_service_when_restricted_writes_nothing(app, client, shop, 
     html = registration_page(client, started).get_data(as_text=True)
     signup_mode("restricted")
     before = row_counts(app)
-    response = client.post(
-        form_action(html, "registration"),
-        data={"csrf_token": csrf_token(html), "email": "x@example.com", "password": NEW_PASSWORD},
-    )
+    response = post_registration_form(client, html, email="x@example.com")
     assert response.status_code == 403
     assert row_counts(app) == before
 
@@ -341,10 +332,7 @@ def test_client_less_invitation_registers_on_the_hosted_page(app, client):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'value="cy@example.com"' in html
-    response = client.post(
-        form_action(html, "registration"),
-        data={"csrf_token": csrf_token(html), "password": NEW_PASSWORD},
-    )
+    response = post_registration_form(client, html)
     assert response.status_code == 303
     assert response.location == f"{ISSUER}/account"
     assert client.get("/account").status_code == 200
@@ -358,10 +346,7 @@ def test_client_less_invitation_goes_to_its_redirect_url(app, client, monkeypatc
     page = client.get(issued.link.removeprefix(ISSUER))
     html = page.get_data(as_text=True)
     assert "https://intranet.example" in page.headers["Content-Security-Policy"]
-    response = client.post(
-        form_action(html, "registration"),
-        data={"csrf_token": csrf_token(html), "password": NEW_PASSWORD},
-    )
+    response = post_registration_form(client, html)
     assert response.location == "https://intranet.example/welcome"
 
 
@@ -370,10 +355,7 @@ def test_redirect_url_removed_from_the_allow_list_is_not_followed(app, client, m
     issued = invite(app, email="cy@example.com", redirect_url="https://intranet.example/welcome")
     monkeypatch.setitem(app.config, "INVITATION_REDIRECT_ALLOWLIST", ())
     html = client.get(issued.link.removeprefix(ISSUER)).get_data(as_text=True)
-    response = client.post(
-        form_action(html, "registration"),
-        data={"csrf_token": csrf_token(html), "password": NEW_PASSWORD},
-    )
+    response = post_registration_form(client, html)
     assert response.location == f"{ISSUER}/account"
 
 
@@ -397,10 +379,7 @@ def test_hosted_self_service_follows_the_global_mode(app, client, signup_mode):
     assert client.get("/register").status_code == 403
     signup_mode("public")
     html = client.get("/register").get_data(as_text=True)
-    response = client.post(
-        form_action(html, "registration"),
-        data={"csrf_token": csrf_token(html), "email": "dee@example.com", "password": NEW_PASSWORD},
-    )
+    response = post_registration_form(client, html, email="dee@example.com")
     assert response.status_code == 303 and response.location == f"{ISSUER}/account"
 
 

@@ -1,4 +1,5 @@
-"""Registering through an invitation: one transaction, single use under concurrency."""
+"""The registration service (app/accounts/registration.py): one transaction, single use
+under concurrency. The invitation fixture is in tests/registration/conftest.py."""
 
 from __future__ import annotations
 
@@ -11,29 +12,10 @@ from app.accounts.registration import InvitationUnusable, Registration, register
 from app.accounts.service import AccountError
 from app.extensions import db
 from app.invitations import service
-from app.models import Account, Event, Group, Invitation, Role
-from tests.helpers import INITIATE_LOGIN_URI, invite, row_counts
+from app.models import Account, Event, Invitation
+from tests.helpers import invite, row_counts
 
 PASSWORD = "a sturdy passphrase"
-
-
-@pytest.fixture
-def invitation(app, factory):
-    """A pending invitation to a client, with a group, a role and metadata."""
-    factory.client(client_id="shop", initiate_login_uri=INITIATE_LOGIN_URI)
-    with app.app_context():
-        db.session.add_all([Group(name="staff"), Role(name="editor")])
-        db.session.commit()
-    return invite(
-        app,
-        email="ada@example.com",
-        client_id="shop",
-        given_name="Ada",
-        groups=["staff"],
-        roles=["editor"],
-        public_metadata={"plan": "pro"},
-        custom_fields={"team": "blue"},
-    )
 
 
 def _register(app, token: str, **fields) -> str:
@@ -71,9 +53,8 @@ def test_another_email_is_allowed_but_not_verified(app, invitation):
         assert account.email == "ada.other@example.com" and not account.email_verified
 
 
-def test_locked_email_refuses_another_address_and_writes_nothing(app, factory):
+def test_locked_email_refuses_another_address_and_writes_nothing(app, shop):
     """With allow_same_email a different email is refused; nothing is written."""
-    factory.client(client_id="shop", initiate_login_uri=INITIATE_LOGIN_URI)
     locked = invite(app, email="lock@example.com", client_id="shop", allow_same_email=True)
     before = row_counts(app)
     with pytest.raises(AccountError, match="invited address"):
