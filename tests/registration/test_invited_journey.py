@@ -146,3 +146,19 @@ def test_registered_password_signs_in_later(app, client, shop, invitation):
     response = sign_in(other, AccountInfo("", "ada@example.com", NEW_PASSWORD))
     assert response.status_code == 303
     assert is_signed_in(other)
+
+
+def test_invitation_by_mobile_number(app, client, shop):
+    """Invited by phone only: the number is pre-filled and, unchanged, verified."""
+    from tests.helpers import invite
+
+    issued = invite(app, mobile_number="+4915112345678", client_id="shop", given_name="Bo")
+    started = start_authorization(client, shop, invite_id=issued.token, view_type="register")
+    html = registration_page(client, started).get_data(as_text=True)
+    assert 'value="+4915112345678"' in html
+    response = submit_registration(client, started, phone_number="+4915112345678")
+    finish_at_client(client, response, shop, started)
+    with app.app_context():
+        account = db.session.scalar(select(Account))
+        assert account.phone_number == "+4915112345678" and account.phone_number_verified
+        assert account.email is None
