@@ -35,9 +35,10 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## bench: benchmarks, not tests: bulk creation via the API (SQLite, PostgreSQL) and
-## search latency over 100,000 invitations (PostgreSQL at BENCH_DATABASE_URL or
-## TEST_DATABASE_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test)
+## bench: benchmarks, not tests: bulk creation via the API (SQLite, PostgreSQL),
+## search latency over 100,000 invitations, and registration with production argon2
+## (PostgreSQL at BENCH_DATABASE_URL or TEST_DATABASE_URL, default
+## postgresql+psycopg://postgres@127.0.0.1:5432/test)
 bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

@@ -1,7 +1,9 @@
 """``python -m bench``: run the benchmarks and print their tables (``make bench``).
 
 (a) 10,000 invitations through the admin API on SQLite and PostgreSQL, in invitations
-per second; (b) p50/p95 of filtered searches over 100,000 invitations on PostgreSQL.
+per second; (b) p50/p95 of filtered searches over 100,000 invitations on PostgreSQL;
+(c) p50/p95 of an argon2id hash and of an invited registration, with the production
+argon2 parameters, on SQLite and PostgreSQL (``--only registration``).
 PostgreSQL comes from BENCH_DATABASE_URL or TEST_DATABASE_URL (default a local
 ``test`` database); each run works in a private schema dropped at the end.
 """
@@ -12,7 +14,7 @@ import argparse
 import random
 import time
 
-from bench import bulk_create, search
+from bench import bulk_create, registration, search
 from bench.harness import (
     bench_app,
     database_version,
@@ -22,7 +24,9 @@ from bench.harness import (
     print_table,
 )
 
-BENCHMARKS = ("bulk-sqlite", "bulk-postgresql", "search")
+BENCHMARKS = ("bulk-sqlite", "bulk-postgresql", "search", "registration")
+#: Benchmarks that cannot run at all without PostgreSQL.
+POSTGRES_ONLY = ("bulk-postgresql", "search")
 
 
 def main() -> None:
@@ -33,7 +37,7 @@ def main() -> None:
     unreachable = postgres_unreachable(postgres_url())
     if unreachable and any(name != "bulk-sqlite" for name in chosen):
         print(f"PostgreSQL skipped ({postgres_url()}): {unreachable}")
-        chosen = [name for name in chosen if name == "bulk-sqlite"]
+        chosen = [name for name in chosen if name not in POSTGRES_ONLY]
     bulk_rows = [
         _bulk(backend, options)
         for backend in ("sqlite", "postgresql")
@@ -47,6 +51,8 @@ def main() -> None:
         )
     if "search" in chosen:
         _search(options)
+    if "registration" in chosen:
+        _registration(options, ["sqlite"] if unreachable else ["sqlite", "postgresql"])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
         "--max-seconds", type=float, default=300, help="time budget per run / per filter"
     )
     parser.add_argument("--seed", type=int, default=42, help="random seed of the data")
+    parser.add_argument("--hashes", type=int, default=20, help="argon2id hashes to time")
+    parser.add_argument(
+        "--registrations", type=int, default=20, help="invited registrations to time"
+    )
     return parser
 
 
@@ -96,6 +106,26 @@ def _search(options: argparse.Namespace) -> None:
                 for name, (total, sql, rows_found) in measured.items()
             ],
         )
+
+
+def _registration(options: argparse.Namespace, backends: list[str]) -> None:
+    rows = []
+    for backend in backends:
+        with bench_app(backend, **registration.PRODUCTION_ARGON2) as app:
+            times = registration.run(app, options.hashes, options.registrations)
+            version = database_version(app)
+        rows += [
+            (version, "argon2id hash", len(times.hashes.samples), *_ms(times.hashes)),
+            (version, "POST /registration", len(times.submits.samples), *_ms(times.submits)),
+            (version, "whole journey", len(times.journeys.samples), *_ms(times.journeys)),
+        ]
+    print_table(
+        f"(c) Registration with production argon2id ({registration.argon2_label()}). "
+        "Whole journey: GET /authorize with the invitation, the registration page, "
+        "POST /registration and the redirect to the client (invitation made beforehand).",
+        ("database", "measured", "samples", "p50 ms", "p95 ms"),
+        rows,
+    )
 
 
 def _ms(latency) -> tuple[str, str]:

@@ -48,23 +48,25 @@ def postgres_unreachable(url: str) -> str | None:
 
 
 @contextmanager
-def bench_app(backend: str) -> Iterator[Flask]:
+def bench_app(backend: str, **overrides) -> Iterator[Flask]:
     """An app with fresh tables on ``backend`` ("sqlite" file or "postgresql" private
-    schema), dropped afterwards. Testing settings: cheap argon2, no rate limits."""
+    schema), dropped afterwards. Testing settings (cheap argon2, no rate limits) unless
+    ``overrides`` replace some."""
     if backend == "sqlite":
         with (
             tempfile.TemporaryDirectory(prefix="vestibule-bench-") as folder,
-            _app(f"sqlite:///{folder}/bench.db") as app,
+            _app(f"sqlite:///{folder}/bench.db", overrides) as app,
         ):
             yield app
         return
-    with private_schema(postgres_url(), "vestibule_bench") as url, _app(url) as app:
+    with private_schema(postgres_url(), "vestibule_bench") as url, _app(url, overrides) as app:
         yield app
 
 
 @contextmanager
-def _app(url: str) -> Iterator[Flask]:
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, RATELIMIT_ENABLED=False)
+def _app(url: str, overrides: dict) -> Iterator[Flask]:
+    settings = {"RATELIMIT_ENABLED": False, **overrides}
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, **settings)
     with app.app_context():
         db.create_all()
     try:

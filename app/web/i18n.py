@@ -70,8 +70,9 @@ MESSAGES = {
         "invite_declined": "You declined the invitation",
         "invite_declined_hint": "No account was created. You can close this page.",
         "registration_failed": "Registration did not go through",
+        "continue": "Continue",
         "already_registered": "An account was already created in this sign-in request. "
-        "Please go back to the application.",
+        "Continue to carry on with it.",
         "form_expired": "The form expired or was not sent from this site; please reload the page "
         "and try again.",
         "invite_just_used": "This invitation has just been used to create an account. If that "
@@ -143,8 +144,9 @@ MESSAGES = {
         "invite_declined": "Sie haben die Einladung abgelehnt",
         "invite_declined_hint": "Es wurde kein Konto angelegt. Sie können diese Seite schließen.",
         "registration_failed": "Die Registrierung ist nicht gelungen",
-        "already_registered": "In dieser Anmeldeanfrage wurde bereits ein Konto angelegt. Bitte "
-        "kehren Sie zur Anwendung zurück.",
+        "continue": "Weiter",
+        "already_registered": "In dieser Anmeldeanfrage wurde bereits ein Konto angelegt. Mit "
+        "„Weiter“ geht es damit weiter.",
         "form_expired": "Das Formular ist abgelaufen oder kam nicht von dieser Seite; bitte laden "
         "Sie die Seite neu und versuchen Sie es erneut.",
         "invite_just_used": "Mit dieser Einladung wurde gerade ein Konto angelegt. Wenn Sie das "

@@ -63,11 +63,17 @@ INVITATION_UNUSABLE = {"invite_unknown", "invite_expired", "invite_revoked", "in
 
 
 class Failure(Exception):
-    """A refused registration request, shown as a page or a JSON error."""
+    """A refused registration request, shown as a page or a JSON error.
 
-    def __init__(self, status: int, code: str, description: str):
+    ``continue_url`` is where the person can carry on, if anywhere: after losing a
+    race for the invitation (or submitting twice), the paused request, which then
+    asks them to sign in.
+    """
+
+    def __init__(self, status: int, code: str, description: str, continue_url: str | None = None):
         super().__init__(description)
         self.status, self.code, self.description = status, code, description
+        self.continue_url = continue_url
 
 
 @dataclass
@@ -127,6 +133,10 @@ def show(ctx: Context, form: RegistrationForm | None = None, status: int = 200):
     set_locale(" ".join(filter(None, [ui_locales, getattr(ctx.invitation, "lang", None)])))
     reason = ctx.refusal()
     if reason == "invite_accepted" and ctx.interaction is not None:
+        if _signed_in_as_invitee(ctx):
+            # The invitee, signed in on this browser, opened the link again: carry on.
+            pauses.sign_in_instead(ctx.interaction)
+            return redirect(url_for("web.interaction", uid=ctx.interaction.uid), code=303)
         return _sign_in_instead_page(ctx)
     if reason is not None:
         return _refusal_page(ctx, reason)
@@ -144,6 +154,11 @@ def show(ctx: Context, form: RegistrationForm | None = None, status: int = 200):
         decline_action=url_for("registration.decline", **ctx.query()),
     )
     return html, status
+
+
+def _signed_in_as_invitee(ctx: Context) -> bool:
+    browser = current_session()
+    return browser is not None and browser.account.sub == ctx.invitation.accepted_sub
 
 
 def _prefill(ctx: Context) -> dict:
@@ -282,14 +297,20 @@ def _submitted_context(as_json: bool) -> Context | Response:
     paused = pauses.load(uid, browser_secret())
     if paused is None:
         raise Failure(400, "interaction_expired", _text("expired"))
+    already = Failure(409, "already_registered", _text("already_registered"), _resume_url(uid))
     if paused.login_at is not None:  # registered (or signed in) for it already
-        raise Failure(409, "already_registered", _text("already_registered"))
+        raise already
     outcome = authorization.resume(paused, current_session())
     if isinstance(outcome, Response):
         return outcome  # the stored request is no longer valid: the client hears why
     if outcome.name != pauses.REGISTER:  # the person chose to sign in instead
-        raise Failure(409, "already_registered", _text("already_registered"))
+        raise already
     return in_interaction(outcome, token)
+
+
+def _resume_url(uid: str, token: str | None = None) -> str:
+    query = {"invite_id": token} if token else {}
+    return url_for("web.interaction", uid=uid, _external=True, **query)
 
 
 def _check_csrf(as_json: bool) -> None:
@@ -337,7 +358,11 @@ def _register(ctx: Context, as_json: bool):
             form.form_errors.append(exc.description)
         return _invalid(ctx, form, as_json, status=exc.status, code=exc.code)
     except registration.InvitationUnusable as exc:
-        raise Failure(exc.status, exc.code, _text("invite_just_used")) from None
+        # Lost a race, perhaps to this very browser's first click: the paused request
+        # now offers sign-in (or carries on, once the winner has signed this browser in).
+        raise Failure(
+            exc.status, exc.code, _text("invite_just_used"), _continue_after(ctx)
+        ) from None
     start_session(account)
     target = _continue_url(ctx)
     if as_json:
@@ -383,14 +408,28 @@ def _invalid(ctx, form, as_json, status: int = 400, code: str = "invalid_request
 def _refused(ctx: Context) -> Failure:
     reason = ctx.refusal() or "invite_unknown"
     key, status = REFUSALS[reason]
-    return Failure(status, reason, _text(key))
+    after = _continue_after(ctx) if reason == "invite_accepted" else None
+    return Failure(status, reason, _text(key), after)
+
+
+def _continue_after(ctx: Context) -> str:
+    if ctx.interaction is not None:
+        return _resume_url(ctx.interaction.uid, ctx.token)
+    return url_for("web.sign_in", _external=True)
 
 
 def _failure_response(failure: Failure, as_json: bool):
     if as_json:
-        return jsonify(error=failure.code, error_description=failure.description), failure.status
+        body = {"error": failure.code, "error_description": failure.description}
+        if failure.continue_url:
+            body["continue_url"] = failure.continue_url
+        return jsonify(body), failure.status
     set_locale()
-    html = render_template("web/registration_failed.html", description=failure.description)
+    html = render_template(
+        "web/registration_failed.html",
+        description=failure.description,
+        continue_url=failure.continue_url,
+    )
     return html, failure.status
 
 

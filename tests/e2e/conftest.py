@@ -11,10 +11,12 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -22,7 +24,7 @@ from app.accounts.service import create_account
 from app.clients.service import create_client
 from app.extensions import db
 from app.oauth import keys
-from tests.helpers import PASSWORD, AccountInfo
+from tests.helpers import PASSWORD, AccountInfo, ClientInfo
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -37,24 +39,47 @@ CHROMIUM_ARGS = [
 #: Screenshots land here (git-ignored) for a person to look at after a run.
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PLAYGROUND_SECRET = "e2e-playground-secret"
+#: A machine client of the admin API (client_credentials), as a back office would be.
+BACK_OFFICE_ID = "e2e-back-office"
+BACK_OFFICE_SECRET = "e2e-back-office-secret"
+BACK_OFFICE_SCOPE = "invitations:read invitations:write users:write"
+BACK_OFFICE_REDIRECT_URI = "https://backoffice.example/cb"
 
 
 @dataclass
 class LiveVestibule:
-    """A running server and the person who can sign in to it."""
+    """A running server, the person who can sign in to it, and an admin API client."""
 
     issuer: str
     person: AccountInfo
+    back_office: ClientInfo
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _seed(app, issuer: str) -> AccountInfo:
-    """The playground client as ``vestibule seed`` registers it, and one account."""
+@contextmanager
+def serving(app: Flask, port: int) -> Iterator[None]:
+    """Serve ``app`` on 127.0.0.1:``port`` from a background thread (one thread per
+    request) until the block ends; the server is always stopped and its socket closed."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"vestibule-{port}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+def _seed(app, issuer: str) -> tuple[AccountInfo, ClientInfo]:
+    """The playground client as ``vestibule seed`` registers it, one account, and a
+    back-office client allowed to manage invitations and groups."""
     with app.app_context():
         db.create_all()
         keys.ensure_signing_key()
@@ -68,6 +93,14 @@ def _seed(app, issuer: str) -> AccountInfo:
             initiate_login_uri=f"{issuer}/playground/login",
             allow_http=True,
         )
+        create_client(
+            "E2E back office",
+            [BACK_OFFICE_REDIRECT_URI],
+            client_id=BACK_OFFICE_ID,
+            secret=BACK_OFFICE_SECRET,
+            grant_types=["client_credentials"],
+            scope=BACK_OFFICE_SCOPE,
+        )
         account = create_account(
             "grace@example.com",
             PASSWORD,
@@ -75,13 +108,14 @@ def _seed(app, issuer: str) -> AccountInfo:
             family_name="Hopper",
             email_verified=True,
         )
-        return AccountInfo(account.sub, account.email, PASSWORD)
+        person = AccountInfo(account.sub, account.email, PASSWORD)
+        return person, ClientInfo(BACK_OFFICE_ID, BACK_OFFICE_SECRET, BACK_OFFICE_REDIRECT_URI)
 
 
 @pytest.fixture(scope="module")
 def live_vestibule(tmp_path_factory) -> Iterator[LiveVestibule]:
     """Vestibule on 127.0.0.1:<free port>, threaded so the playground can call it back."""
-    port = _free_port()
+    port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     database = tmp_path_factory.mktemp("e2e") / "vestibule.db"
     app = create_app(
@@ -91,16 +125,11 @@ def live_vestibule(tmp_path_factory) -> Iterator[LiveVestibule]:
         PLAYGROUND_ENABLED=True,
         PLAYGROUND_CLIENT_SECRET=PLAYGROUND_SECRET,
     )
-    person = _seed(app, issuer)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="vestibule-e2e", daemon=True)
-    thread.start()
+    person, back_office = _seed(app, issuer)
     try:
-        yield LiveVestibule(issuer, person)
+        with serving(app, port):
+            yield LiveVestibule(issuer, person, back_office)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         with app.app_context():
             db.engine.dispose()
 

@@ -3,6 +3,8 @@ refusal is a clear page or JSON error, and nothing is written."""
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from datetime import timedelta
 
 import pytest
@@ -263,3 +265,54 @@ def test_json_callers_get_json_for_http_errors_too(client):
     response = client.put("/registration", json={"password": NEW_PASSWORD})
     assert response.status_code == 405
     assert response.json["error"] == "method_not_allowed"
+
+
+def test_double_click_does_not_strand_the_person(app, client, shop, started):
+    """The browser drops the winning answer (and its cookie) and shows the second:
+    the page offers to continue the same request, which then asks for sign-in."""
+    html = _page(client, started)
+    twin = app.test_client()  # the same browser without the winner's session cookie
+    twin.set_cookie("vestibule_session", client.get_cookie("vestibule_session").value)
+    assert post_registration_form(client, html).status_code == 303
+    lost = post_registration_form(twin, html)
+    assert lost.status_code == 409
+    text = lost.get_data(as_text=True)
+    continue_url = re.search(r'<a class="button" href="([^"]+)"', text).group(1)
+    page = twin.get(html_lib.unescape(continue_url).removeprefix(ISSUER))
+    assert page.status_code == 200
+    assert 'autocomplete="current-password"' in page.get_data(as_text=True)
+    response = twin.post(
+        f"/interaction/{started.uid}/login",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": "ada@example.com",
+            "password": NEW_PASSWORD,
+        },
+    )
+    finish_at_client(twin, response, shop, started)
+
+
+def test_loser_in_another_browser_is_offered_sign_in(app, client, shop, invitation, started):
+    """Registered meanwhile elsewhere: 409 with a way on to sign in for this request."""
+    other = app.test_client()
+    second = start_authorization(other, shop, invite_id=invitation.token, view_type="register")
+    second_html = registration_page(other, second).get_data(as_text=True)
+    assert post_registration_form(client, _page(client, started)).status_code == 303
+    lost = post_registration_form(other, second_html, email="late@example.com")
+    assert lost.status_code == 409
+    continue_url = re.search(r'<a class="button" href="([^"]+)"', lost.get_data(as_text=True))
+    page = other.get(html_lib.unescape(continue_url.group(1)).removeprefix(ISSUER))
+    assert "An account was created with it" in page.get_data(as_text=True)
+
+
+def test_invitee_signed_in_opening_the_link_again_carries_on(
+    app, client, shop, invitation, started
+):
+    """Registered and still signed in: the link leads straight back into the client."""
+    finish_at_client(client, post_registration_form(client, _page(client, started)), shop, started)
+    again = start_authorization(client, shop, invite_id=invitation.token, view_type="register")
+    response = client.get(again.location)
+    assert response.status_code == 303
+    done = client.get(response.location)
+    assert done.status_code == 302 and done.location.startswith(shop.redirect_uri)
+    assert f"state={again.params['state']}" in done.location
