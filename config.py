@@ -103,6 +103,10 @@ class Config:
         "users:write",
         "clients:read",
         "clients:write",
+        "webhooks:read",
+        "webhooks:write",
+        "outbox:read",
+        "outbox:write",
     )
 
     #: Seconds an invitation stays usable unless created with ``expires_in`` (30 days).
@@ -139,6 +143,27 @@ class Config:
     REGISTRATION_FIELDS: list = _env_json("REGISTRATION_FIELDS", [])
     #: Registration attempts (each one hashes a password) per client address.
     REGISTRATION_RATE_LIMIT = "10 per minute"
+
+    #: The outbox (spec §5, §6): messages and webhook deliveries, sent by ``vestibule
+    #: worker`` (or the in-process runner) at least once.
+    #: Tries before an item is ``dead`` (an administrator may retry it).
+    OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
+    #: Seconds before the first retry; doubled each time, with jitter, up to the maximum.
+    OUTBOX_BACKOFF_BASE = _env_int("OUTBOX_BACKOFF_BASE", 30)
+    OUTBOX_BACKOFF_MAX = _env_int("OUTBOX_BACKOFF_MAX", 6 * 3600)
+    #: Seconds a worker holds the items it claimed; past that another worker may take
+    #: them (a worker that died mid-batch loses nothing, it delays).
+    OUTBOX_LEASE = _env_int("OUTBOX_LEASE", 120)
+    #: Items claimed at once, and seconds between polls when the outbox is empty.
+    OUTBOX_BATCH = _env_int("OUTBOX_BATCH", 50)
+    OUTBOX_POLL_INTERVAL = float(_env("OUTBOX_POLL_INTERVAL", "2") or 2)
+    #: Run a delivery thread inside the web process (``make run``), so development
+    #: needs no second terminal. Production runs ``vestibule worker`` instead.
+    OUTBOX_IN_PROCESS: bool = _env_bool("OUTBOX_IN_PROCESS", False)
+    #: Days events are kept as the audit log; ``vestibule purge`` removes older ones.
+    EVENT_RETENTION_DAYS = _env_int("EVENT_RETENTION_DAYS", 365)
+    #: Days sent outbox items (and their attempt log) are kept before ``vestibule purge``.
+    OUTBOX_RETENTION_DAYS = _env_int("OUTBOX_RETENTION_DAYS", 30)
 
     #: argon2id parameters (RFC 9106 second recommended option: 64 MiB, 3 passes).
     ARGON2_TIME_COST = 3
@@ -182,6 +207,7 @@ class DevelopmentConfig(Config):
     DEMO_ADMIN_PASSWORD = _env("DEMO_ADMIN_PASSWORD", "vestibule-admin")
     DEMO_CLIENT_SECRET = _env("DEMO_CLIENT_SECRET", "demo-client-secret")
     PLAYGROUND_ENABLED = _env_bool("PLAYGROUND_ENABLED", True)
+    OUTBOX_IN_PROCESS = _env_bool("OUTBOX_IN_PROCESS", True)
     #: The seeded demo client's secret unless told otherwise.
     PLAYGROUND_CLIENT_SECRET = _env("PLAYGROUND_CLIENT_SECRET", DEMO_CLIENT_SECRET)
 

@@ -30,6 +30,11 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(keys_group)
     app.cli.add_command(invitations)
     app.cli.add_command(seed)
+    from app.outbox.cli import outbox, purge, worker
+    from app.webhooks.cli import webhooks
+
+    for command in (worker, outbox, purge, webhooks):
+        app.cli.add_command(command)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ dictionary to try); passwords, which people choose, use argon2id instead
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -28,3 +29,31 @@ def secret_matches(secret: str | None, stored_hash: str | None) -> bool:
     if not secret or not stored_hash:
         return False
     return hmac.compare_digest(hash_secret(secret), stored_hash)
+
+
+# -- sealing: secrets the server must read back (webhook secrets, outbox payloads) -------
+
+
+def _fernet(purpose: str):
+    from cryptography.fernet import Fernet
+    from flask import current_app
+
+    key = hmac.new(
+        current_app.config["SECRET_KEY"].encode(), f"seal:{purpose}".encode(), hashlib.sha256
+    ).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(value: str, purpose: str) -> str:
+    """Encrypt and authenticate ``value`` with a key derived from SECRET_KEY for ``purpose``.
+
+    For values the server must read back later but that must not lie in the database
+    in clear (a webhook signing secret, a message holding an invitation link).
+    Changing SECRET_KEY makes sealed values unreadable.
+    """
+    return _fernet(purpose).encrypt(value.encode("utf-8")).decode("ascii")
+
+
+def unseal(token: str, purpose: str) -> str:
+    """The value ``seal`` sealed for ``purpose``; InvalidToken if it was not."""
+    return _fernet(purpose).decrypt(token.encode("ascii")).decode("utf-8")

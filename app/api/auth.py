@@ -22,12 +22,19 @@ ACTION_SCOPES: dict[str, str] = {
     "users.write": "users:write",
     "clients.read": "clients:read",
     "clients.write": "clients:write",
+    "webhooks.read": "webhooks:read",
+    "webhooks.write": "webhooks:write",
+    "outbox.read": "outbox:read",
+    "outbox.write": "outbox:write",
 }
 
 #: role -> actions a person holding it may perform through the API.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(ACTION_SCOPES),
-    "secondary_admin": frozenset(a for a in ACTION_SCOPES if not a.startswith("clients.")),
+    # Integrations (clients, webhooks) are for admins only.
+    "secondary_admin": frozenset(
+        a for a in ACTION_SCOPES if not a.startswith(("clients.", "webhooks."))
+    ),
     "user_invite": frozenset({"invitations.read", "invitations.create", "invitations.resend"}),
 }
 

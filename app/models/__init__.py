@@ -11,6 +11,7 @@ from app.models.invitations import (
     invitation_roles,
 )
 from app.models.oauth import AuthorizationCode, Consent, SigningKey, Token
+from app.models.outbox import DeliveryAttempt, OutboxItem, PasswordToken, WebhookEndpoint
 from app.models.sessions import BrowserSession, Interaction
 
 __all__ = [
@@ -20,14 +21,18 @@ __all__ = [
     "BrowserSession",
     "Client",
     "Consent",
+    "DeliveryAttempt",
     "Event",
     "Group",
     "IdempotentRequest",
     "Interaction",
     "Invitation",
+    "OutboxItem",
+    "PasswordToken",
     "Role",
     "SigningKey",
     "Token",
+    "WebhookEndpoint",
     "account_groups",
     "account_roles",
     "invitation_groups",

@@ -1,0 +1,1 @@
+"""The transactional outbox: ``queue`` adds and manages items, ``worker`` delivers them."""

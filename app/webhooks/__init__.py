@@ -1,0 +1,9 @@
+"""Webhooks (spec §6): endpoints, event fan-out to the outbox, signed delivery."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_webhooks(app: Flask) -> None:
+    """Register the webhook sender."""
