@@ -1,7 +1,144 @@
-"""Admin API: the outbox of messages and webhook deliveries (spec §5, §6)."""
+"""Admin API: the outbox of messages and webhook deliveries (spec §5, §6).
+
+Operators see what is pending, sent or dead, with every attempt, and send a dead
+item again. Payloads are never shown: they may hold invitation links.
+"""
 
 from __future__ import annotations
 
 from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, fields, validate
+
+from app.api.auth import requires
+from app.models import OutboxItem
+from app.outbox import queue
 
 blp = Blueprint("outbox_api", __name__, description="Pending, sent and dead deliveries")
+
+
+class AttemptSchema(Schema):
+    """One delivery attempt."""
+
+    number = fields.Integer(required=True)
+    started_at = fields.DateTime(required=True)
+    latency_ms = fields.Integer(required=True)
+    ok = fields.Boolean(required=True)
+    status_code = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "HTTP status or SMTP reply"}
+    )
+    response_excerpt = fields.String(required=True, allow_none=True)
+    error = fields.String(required=True, allow_none=True)
+    worker = fields.String(required=True, allow_none=True)
+
+
+class OutboxItemSchema(Schema):
+    """An outbox item, without its payload."""
+
+    id = fields.String(
+        required=True, metadata={"description": "stable id (Message-ID, webhook-id)"}
+    )
+    kind = fields.String(required=True, metadata={"enum": list(queue.KINDS)})
+    topic = fields.String(required=True, metadata={"description": "template key or event type"})
+    recipient = fields.String(required=True)
+    state = fields.String(required=True, metadata={"enum": list(queue.STATES)})
+    attempts = fields.Integer(required=True)
+    max_attempts = fields.Integer(required=True)
+    next_attempt_at = fields.DateTime(required=True)
+    last_error = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+    sent_at = fields.DateTime(required=True, allow_none=True)
+    dead_at = fields.DateTime(required=True, allow_none=True)
+
+
+class OutboxItemDetailSchema(OutboxItemSchema):
+    """An outbox item with its attempt log."""
+
+    attempt_log = fields.List(fields.Nested(AttemptSchema), required=True)
+
+
+class OutboxQuerySchema(Schema):
+    """Filters for GET /outbox."""
+
+    state = fields.String(validate=validate.OneOf(queue.STATES))
+    kind = fields.String(validate=validate.OneOf(queue.KINDS))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    before = fields.Integer(
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "next_before of the previous page"},
+    )
+
+
+class OutboxPageSchema(Schema):
+    """One page of outbox items, newest first, and the counts per state."""
+
+    items = fields.List(fields.Nested(OutboxItemSchema), required=True)
+    next_before = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null on the last page"}
+    )
+    counts = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), required=True, metadata={"example": {}}
+    )
+
+
+def to_dict(item: OutboxItem, with_attempts: bool = False) -> dict:
+    """The API view of an item."""
+    body = {
+        "id": item.public_id,
+        "kind": item.kind,
+        "topic": item.topic,
+        "recipient": item.recipient,
+        "state": item.state,
+        "attempts": item.attempts,
+        "max_attempts": item.max_attempts,
+        "next_attempt_at": item.next_attempt_at,
+        "last_error": item.last_error,
+        "created_at": item.created_at,
+        "sent_at": item.sent_at,
+        "dead_at": item.dead_at,
+    }
+    if with_attempts:
+        body["attempt_log"] = [
+            {
+                "number": a.number,
+                "started_at": a.started_at,
+                "latency_ms": a.latency_ms,
+                "ok": a.ok,
+                "status_code": a.status_code,
+                "response_excerpt": a.response_excerpt,
+                "error": a.error,
+                "worker": a.worker,
+            }
+            for a in item.attempt_log
+        ]
+    return body
+
+
+@blp.route("/outbox", methods=["GET"])
+@requires("outbox.read")
+@blp.arguments(OutboxQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, OutboxPageSchema)
+def list_outbox(args: dict):
+    """Items newest first, filtered by state and kind; counts per state."""
+    filters = {name: args.get(name) for name in ("state", "kind", "before")}
+    page = queue.listing(**filters, limit=args["limit"])
+    return {
+        "items": [to_dict(item) for item in page.items],
+        "next_before": page.next_before,
+        "counts": queue.counts(),
+    }
+
+
+@blp.route("/outbox/<item_id>", methods=["GET"])
+@requires("outbox.read")
+@blp.response(200, OutboxItemDetailSchema)
+def get_outbox_item(item_id: str):
+    """One item with every delivery attempt."""
+    return to_dict(queue.find(item_id), with_attempts=True)
+
+
+@blp.route("/outbox/<item_id>/retry", methods=["POST"])
+@requires("outbox.write")
+@blp.response(200, OutboxItemSchema)
+def retry_outbox_item(item_id: str):
+    """Send a dead item again (or a sent one once more); 409 while it is pending."""
+    return to_dict(queue.requeue(item_id))

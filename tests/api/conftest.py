@@ -9,7 +9,10 @@ from app.extensions import db
 from app.models import Account
 from tests.helpers import obtain_tokens
 
-API_SCOPES = "invitations:read invitations:write users:read users:write clients:read clients:write"
+API_SCOPES = (
+    "invitations:read invitations:write users:read users:write clients:read clients:write "
+    "webhooks:read webhooks:write outbox:read outbox:write"
+)
 
 
 @pytest.fixture
