@@ -54,6 +54,9 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     init_messages(app)
     init_webhooks(app)
     init_in_process(app)
+    from app.dashboard import init_dashboard
+
+    init_dashboard(app)
     return app
 
 

@@ -48,11 +48,15 @@ BACK_OFFICE_REDIRECT_URI = "https://backoffice.example/cb"
 
 @dataclass
 class LiveVestibule:
-    """A running server, the person who can sign in to it, and an admin API client."""
+    """A running server, the people who can sign in to it, and an admin API client."""
 
     issuer: str
     person: AccountInfo
     back_office: ClientInfo
+    #: Holds the role ``admin`` (every dashboard page).
+    admin: AccountInfo
+    #: Holds only ``user_invite`` (invitations, nothing else).
+    inviter: AccountInfo
 
 
 def free_port() -> int:
@@ -77,9 +81,10 @@ def serving(app: Flask, port: int) -> Iterator[None]:
         server.server_close()
 
 
-def _seed(app, issuer: str) -> tuple[AccountInfo, ClientInfo]:
-    """The playground client as ``vestibule seed`` registers it, one account, and a
-    back-office client allowed to manage invitations and groups."""
+def _seed(app, issuer: str) -> tuple[AccountInfo, ClientInfo, AccountInfo, AccountInfo]:
+    """The playground client as ``vestibule seed`` registers it, one account, a
+    back-office client allowed to manage invitations and groups, an administrator and
+    a person who may only invite."""
     with app.app_context():
         db.create_all()
         keys.ensure_signing_key()
@@ -109,7 +114,13 @@ def _seed(app, issuer: str) -> tuple[AccountInfo, ClientInfo]:
             email_verified=True,
         )
         person = AccountInfo(account.sub, account.email, PASSWORD)
-        return person, ClientInfo(BACK_OFFICE_ID, BACK_OFFICE_SECRET, BACK_OFFICE_REDIRECT_URI)
+        staff = [
+            create_account("ada.admin@example.com", PASSWORD, roles=["admin"], given_name="Ada"),
+            create_account("ivy@example.com", PASSWORD, roles=["user_invite"], given_name="Ivy"),
+        ]
+        admin, inviter = (AccountInfo(a.sub, a.email, PASSWORD) for a in staff)
+        back_office = ClientInfo(BACK_OFFICE_ID, BACK_OFFICE_SECRET, BACK_OFFICE_REDIRECT_URI)
+        return person, back_office, admin, inviter
 
 
 @pytest.fixture(scope="module")
@@ -125,10 +136,10 @@ def live_vestibule(tmp_path_factory) -> Iterator[LiveVestibule]:
         PLAYGROUND_ENABLED=True,
         PLAYGROUND_CLIENT_SECRET=PLAYGROUND_SECRET,
     )
-    person, back_office = _seed(app, issuer)
+    person, back_office, admin, inviter = _seed(app, issuer)
     try:
         with serving(app, port):
-            yield LiveVestibule(issuer, person, back_office)
+            yield LiveVestibule(issuer, person, back_office, admin, inviter)
     finally:
         with app.app_context():
             db.engine.dispose()
@@ -163,3 +174,12 @@ def artifacts() -> Path:
     """The directory screenshots are saved to."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def sign_in_page(page, live: LiveVestibule, person: AccountInfo) -> None:
+    """Sign ``person`` in on ``page`` through the sign-in form at /login."""
+    page.goto(f"{live.issuer}/login")
+    page.fill("#email", person.email)
+    page.fill("#password", person.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live.issuer}/account")
