@@ -160,10 +160,55 @@ class Config:
     #: Run a delivery thread inside the web process (``make run``), so development
     #: needs no second terminal. Production runs ``vestibule worker`` instead.
     OUTBOX_IN_PROCESS: bool = _env_bool("OUTBOX_IN_PROCESS", False)
+    #: Seconds a webhook receiver has to connect and to answer each read (per attempt).
+    WEBHOOK_TIMEOUT = float(_env("WEBHOOK_TIMEOUT", "10") or 10)
     #: Days events are kept as the audit log; ``vestibule purge`` removes older ones.
     EVENT_RETENTION_DAYS = _env_int("EVENT_RETENTION_DAYS", 365)
     #: Days sent outbox items (and their attempt log) are kept before ``vestibule purge``.
     OUTBOX_RETENTION_DAYS = _env_int("OUTBOX_RETENTION_DAYS", 30)
+
+    #: Messages (spec §5), checked when the app starts (app/messages/__init__.py).
+    #: The product or organisation people are invited to (``account_name`` in templates).
+    ACCOUNT_NAME: str = _env("ACCOUNT_NAME", "Vestibule") or "Vestibule"
+    #: Folder of ``<key>/<lang>/{subject.txt,body.txt,body.html,sms.txt}``.
+    MESSAGE_TEMPLATES_DIR: str = _env("MESSAGE_TEMPLATES_DIR") or str(
+        BASE_DIR / "templates" / "messages"
+    )
+    #: ``smtp`` (deliver through MAIL_SERVER) or ``console`` (print the message: development).
+    #: With ``smtp``, the app refuses to start without MAIL_SERVER.
+    MAIL_BACKEND: str = _env("MAIL_BACKEND", "smtp") or "smtp"
+    #: SMTP host name and port (587: submission with STARTTLS; 465 for ``tls``).
+    MAIL_SERVER: str | None = _env("MAIL_SERVER")
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    #: ``starttls`` (upgrade a plain connection; refused if the server cannot),
+    #: ``tls`` (implicit TLS from the first byte) or ``none`` (local relays only).
+    MAIL_SECURITY: str = _env("MAIL_SECURITY", "starttls") or "starttls"
+    #: SMTP AUTH credentials; no login when MAIL_USERNAME is unset.
+    MAIL_USERNAME: str | None = _env("MAIL_USERNAME")
+    MAIL_PASSWORD: str | None = _env("MAIL_PASSWORD")
+    #: The From header (and, its address, the envelope sender and Message-ID domain).
+    MAIL_FROM: str = _env("MAIL_FROM", "Vestibule <no-reply@localhost>") or ""
+    #: Seconds to wait for the SMTP server on each step before the attempt counts as failed.
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 10)
+    #: ``http`` (POST JSON to SMS_HTTP_URL) or ``console`` (print the message).
+    SMS_BACKEND: str = _env("SMS_BACKEND", "console") or "console"
+    #: The provider's (or your gateway's) endpoint: ``{"to", "from", "text", "id"}`` as JSON.
+    SMS_HTTP_URL: str | None = _env("SMS_HTTP_URL")
+    #: One header sent with each request, as ``Name: value`` (``Authorization: Bearer xyz``).
+    SMS_HTTP_AUTH_HEADER: str | None = _env("SMS_HTTP_AUTH_HEADER")
+    #: The sender name or number passed as ``from``.
+    SMS_FROM: str = _env("SMS_FROM", "Vestibule") or ""
+    #: Seconds to wait for the SMS endpoint's answer.
+    SMS_TIMEOUT = _env_int("SMS_TIMEOUT", 10)
+
+    #: Seconds a "forgot your password?" link works (1 hour), and an administrator's
+    #: set-password link unless issued with ``expires_in`` (7 days; at most 30 days).
+    PASSWORD_RESET_LIFETIME = _env_int("PASSWORD_RESET_LIFETIME", 3600)
+    SET_PASSWORD_LIFETIME = _env_int("SET_PASSWORD_LIFETIME", 7 * 24 * 3600)
+    SET_PASSWORD_MAX_LIFETIME = 30 * 24 * 3600
+    #: Reset emails one address may be sent (on top of the per-client-address limit of
+    #: SIGN_IN_RATE_LIMIT), so nobody can flood a person's mailbox.
+    PASSWORD_RESET_ADDRESS_RATE_LIMIT = "5 per hour"
 
     #: argon2id parameters (RFC 9106 second recommended option: 64 MiB, 3 passes).
     ARGON2_TIME_COST = 3
@@ -175,6 +220,9 @@ class Config:
     #: Trust one proxy hop for X-Forwarded-* (TLS is terminated by the proxy in production).
     PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 1)
     WTF_CSRF_TIME_LIMIT = 3600
+    #: Largest request body accepted, in bytes (a bulk CSV or JSON of 1,000 rows fits
+    #: well within it); larger ones get 413 before anything reads them.
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 
     #: Serve the built-in playground relying party under /playground/ (spec §7.4).
     #: On in development and tests; opt-in in production (``PLAYGROUND_ENABLED=1``).
@@ -208,6 +256,8 @@ class DevelopmentConfig(Config):
     DEMO_CLIENT_SECRET = _env("DEMO_CLIENT_SECRET", "demo-client-secret")
     PLAYGROUND_ENABLED = _env_bool("PLAYGROUND_ENABLED", True)
     OUTBOX_IN_PROCESS = _env_bool("OUTBOX_IN_PROCESS", True)
+    #: Messages are printed by the web process, not sent, unless told otherwise.
+    MAIL_BACKEND = _env("MAIL_BACKEND", "console") or "console"
     #: The seeded demo client's secret unless told otherwise.
     PLAYGROUND_CLIENT_SECRET = _env("PLAYGROUND_CLIENT_SECRET", DEMO_CLIENT_SECRET)
 
@@ -231,6 +281,9 @@ class TestingConfig(Config):
     PLAYGROUND_ENABLED = True
     PLAYGROUND_CLIENT_ID = "demo-confidential"
     PLAYGROUND_CLIENT_SECRET = "playground-test-secret"
+    #: No test opens a socket unless it asks for SMTP itself (tests/messages).
+    MAIL_BACKEND = "console"
+    SMS_BACKEND = "console"
 
 
 class ProductionConfig(Config):

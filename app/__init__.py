@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.oauth.views import bp as oauth_bp
     from app.web.i18n import translate
     from app.web.invite_links import bp as invite_links_bp
+    from app.web.password import bp as password_bp
     from app.web.registration import bp as registration_bp
     from app.web.views import bp as web_bp
 
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(web_bp)
     app.register_blueprint(invite_links_bp)
     app.register_blueprint(registration_bp)
+    app.register_blueprint(password_bp)
     from app.api import init_api
 
     init_api(app)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from datetime import datetime
 
@@ -11,13 +10,14 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
+from app.accounts import password_links
 from app.accounts.service import AccountError, create_account, find_by_email
 from app.clients.service import ClientError, create_client, find_client, list_clients, rotate_secret
 from app.errors import DomainError
 from app.extensions import db
-from app.invitations import queries, states
+from app.invitations import bulk_csv, queries, states
 from app.invitations import service as invitations_service
-from app.invitations.errors import InvalidInvitation
+from app.invitations.bulk_csv import refuse_unstorable as _refuse_unstorable
 from app.models import Event, Invitation
 from app.oauth import keys
 from config import SIGNUP_MODES
@@ -170,6 +170,33 @@ def users_create(email, given_name, family_name, roles, password):
     click.echo(f"created {account.email} (sub {account.sub})")
 
 
+@users.command("password-link")
+@click.argument("email_or_sub")
+@click.option(
+    "--expires-in", type=int, default=None, help="Seconds the link works (default 7 days)."
+)
+@click.option("--notify/--no-notify", default=True, help="Email the link, or only print it.")
+@click.option("--lang", default=None, help="Language of the email, e.g. en or de.")
+@with_appcontext
+def users_password_link(email_or_sub, expires_in, notify, lang):
+    """Issue a set-password (recovery) link and print it (shown only now)."""
+    _refusal_as_click_error(_refuse_unstorable, "arguments", [email_or_sub, lang or ""])
+    account = find_by_email(email_or_sub) if "@" in email_or_sub else None
+    sub = account.sub if account is not None else email_or_sub
+    row, link = _refusal_as_click_error(
+        lambda: password_links.issue_set_link(
+            sub, CLI_ACTOR, expires_in=expires_in, notify=notify, lang=lang
+        )
+    )
+    _echo_fields(
+        [
+            ("link", link),
+            ("expires_at", row.expires_at),
+            ("emailed_to", row.account.email if notify else None),
+        ]
+    )
+
+
 @click.group("keys")
 def keys_group():
     """Manage ID-token signing keys."""
@@ -185,20 +212,6 @@ def keys_rotate():
 
 #: The actor recorded on invitations and events the CLI creates or changes.
 CLI_ACTOR = "cli"
-#: Columns a bulk CSV may have (spec §3.1); lists are separated by ';'.
-BULK_COLUMNS = (
-    "email",
-    "mobile_number",
-    "given_name",
-    "family_name",
-    "client_id",
-    "groups",
-    "roles",
-    "lang",
-    "template_key",
-    "expires_in",
-    "notify",
-)
 #: Invitations ``invitations expire`` marks per transaction.
 EXPIRE_BATCH = 1000
 
@@ -374,80 +387,25 @@ def invitations_bulk(csv_file):
         raise click.exceptions.Exit(1)
 
 
-def _read_bulk_csv(path: str) -> list[tuple[int, dict[str, str]]]:
+def _read_bulk_csv(path: str) -> list[bulk_csv.Row]:
     """(line number, row) pairs; refuses a file whose header names unknown columns."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            unknown = sorted(set(reader.fieldnames or ()) - set(BULK_COLUMNS))
-            if not reader.fieldnames or unknown:
-                raise click.ClickException(
-                    f"unknown column(s) {', '.join(unknown) or '(no header)'}; "
-                    f"expected some of: {', '.join(BULK_COLUMNS)}"
-                )
-            return [(reader.line_num, row) for row in reader]
-    except (UnicodeDecodeError, csv.Error) as exc:
+            return bulk_csv.read_rows(handle.read())
+    except UnicodeDecodeError as exc:
         raise click.ClickException(f"cannot read {path} as UTF-8 CSV: {exc}") from None
+    except bulk_csv.InvalidCsv as exc:
+        raise click.ClickException(exc.description) from None
 
 
 def _bulk_create_row(row: dict[str, str]) -> str | DomainError:
     """The new invitation's id, or the refusal (nothing of this row is written)."""
     try:
-        issued = invitations_service.create(_bulk_input(row), CLI_ACTOR)
+        issued = invitations_service.create(bulk_csv.row_input(row), CLI_ACTOR)
     except DomainError as exc:
         db.session.rollback()
         return exc
     return issued.invitation.public_id
-
-
-def _bulk_input(row: dict[str, str]) -> invitations_service.InvitationInput:
-    if None in row:
-        raise InvalidInvitation("row", "more values than columns")
-    values = {key: (value or "").strip() for key, value in row.items()}
-    _refuse_unstorable("row", values.values())
-    text = ("email", "mobile_number", "given_name", "family_name", "client_id", "lang")
-    fields = {key: values.get(key) or None for key in (*text, "template_key")}
-    return invitations_service.InvitationInput(
-        **fields,
-        groups=_split(values.get("groups")),
-        roles=_split(values.get("roles")),
-        expires_in=_whole_number("expires_in", values.get("expires_in")),
-        notify=_yes_no("notify", values.get("notify")),
-    )
-
-
-def _refuse_unstorable(name: str, values) -> None:
-    """Refuse NUL characters and lone surrogates (from undecodable arguments): no field
-    may hold them, and PostgreSQL cannot even compare them (see app/security.py)."""
-    for value in values:
-        if "\x00" in value:
-            raise InvalidInvitation(name, "contains a NUL character")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidInvitation(name, "is not valid UTF-8") from None
-
-
-def _split(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(";") if part.strip()]
-
-
-def _whole_number(name: str, value: str | None) -> int | None:
-    if not value:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInvitation(name, f"not a whole number of seconds: {value!r}") from None
-
-
-def _yes_no(name: str, value: str | None) -> bool:
-    if not value:
-        return True
-    answer = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-    if value.lower() not in answer:
-        raise InvalidInvitation(name, f"expected true or false, not {value!r}")
-    return answer[value.lower()]
 
 
 def _echo_issued(issued: invitations_service.Issued) -> None:

@@ -1,11 +1,31 @@
-"""Recording events (spec §6) in the transaction of the change that caused them."""
+"""Recording events (spec §6) in the transaction of the change that caused them.
+
+An event of a type webhooks may subscribe to is also queued, in that same
+transaction, for every enabled endpoint subscribed to it (the transactional outbox):
+if the change rolls back, so do its event and its deliveries.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from app.extensions import db
-from app.models import Event, Invitation
+from app.models import Event, Invitation, utcnow
+from app.webhooks.fanout import fan_out
+
+#: The event types webhooks deliver (spec §6). Other events (``user.updated``,
+#: ``group.created``, ``webhook.created`` ...) are kept in the audit log only.
+WEBHOOK_EVENT_TYPES = (
+    "invitation.created",
+    "invitation.sent",
+    "invitation.resent",
+    "invitation.accepted",
+    "invitation.revoked",
+    "invitation.rejected",
+    "invitation.expired",
+    "user.created",
+    "user.login",
+)
 
 
 def record(
@@ -17,7 +37,8 @@ def record(
     to_state: str | None = None,
     **data: Any,
 ) -> Event:
-    """Add an event to the session (the caller commits it with its change)."""
+    """Add an event, and its webhook deliveries, to the session (the caller commits
+    them with its change)."""
     event = Event(
         type=type_,
         actor=actor,
@@ -25,6 +46,9 @@ def record(
         from_state=from_state,
         to_state=to_state,
         data={"invitation_id": invitation.public_id, **data} if invitation is not None else data,
+        occurred_at=utcnow(),
     )
     db.session.add(event)
+    if type_ in WEBHOOK_EVENT_TYPES:
+        fan_out(event)
     return event

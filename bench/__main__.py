@@ -3,7 +3,9 @@
 (a) 10,000 invitations through the admin API on SQLite and PostgreSQL, in invitations
 per second; (b) p50/p95 of filtered searches over 100,000 invitations on PostgreSQL;
 (c) p50/p95 of an argon2id hash and of an invited registration, with the production
-argon2 parameters, on SQLite and PostgreSQL (``--only registration``).
+argon2 parameters, on SQLite and PostgreSQL (``--only registration``); (d) invitation
+emails delivered by the outbox worker over SMTP to a local sink, in messages per second
+(``--only messages``).
 PostgreSQL comes from BENCH_DATABASE_URL or TEST_DATABASE_URL (default a local
 ``test`` database); each run works in a private schema dropped at the end.
 """
@@ -14,7 +16,7 @@ import argparse
 import random
 import time
 
-from bench import bulk_create, registration, search
+from bench import bulk_create, messages, registration, search
 from bench.harness import (
     bench_app,
     database_version,
@@ -24,7 +26,7 @@ from bench.harness import (
     print_table,
 )
 
-BENCHMARKS = ("bulk-sqlite", "bulk-postgresql", "search", "registration")
+BENCHMARKS = ("bulk-sqlite", "bulk-postgresql", "search", "registration", "messages")
 #: Benchmarks that cannot run at all without PostgreSQL.
 POSTGRES_ONLY = ("bulk-postgresql", "search")
 
@@ -53,6 +55,8 @@ def main() -> None:
         _search(options)
     if "registration" in chosen:
         _registration(options, ["sqlite"] if unreachable else ["sqlite", "postgresql"])
+    if "messages" in chosen:
+        _messages(options, ["sqlite"] if unreachable else ["sqlite", "postgresql"])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--registrations", type=int, default=20, help="invited registrations to time"
     )
+    parser.add_argument("--messages", type=int, default=2_000, help="invitation emails to send")
     return parser
 
 
@@ -124,6 +129,39 @@ def _registration(options: argparse.Namespace, backends: list[str]) -> None:
         "Whole journey: GET /authorize with the invitation, the registration page, "
         "POST /registration and the redirect to the client (invitation made beforehand).",
         ("database", "measured", "samples", "p50 ms", "p95 ms"),
+        rows,
+    )
+
+
+def _messages(options: argparse.Namespace, backends: list[str]) -> None:
+    rows = []
+    runs = [(backend, 1) for backend in backends]
+    if "postgresql" in backends:
+        runs.append(("postgresql", 4))  # SKIP LOCKED lets workers share the outbox
+    for backend, workers in runs:
+        with (
+            messages.smtp_sink() as (sink, port),
+            bench_app(backend, **messages.smtp_settings(port)) as app,
+        ):
+            result = messages.run(app, sink, options.messages, workers)
+            version = database_version(app)
+        rows.append(
+            (
+                version,
+                result.workers,
+                result.messages,
+                f"{result.queue_seconds:.1f}",
+                f"{result.deliver_seconds:.1f}",
+                result.sent,
+                result.received,
+                f"{result.per_second:,.0f}",
+            )
+        )
+    print_table(
+        f"(d) {options.messages:,} invitation emails: queued by bulk create (notify on), then "
+        "delivered by outbox workers (threads, batches of OUTBOX_BATCH) over plain SMTP to "
+        "an aiosmtpd sink in this process; one SMTP connection per message.",
+        ("database", "workers", "messages", "queue s", "deliver s", "sent", "received", "msg/s"),
         rows,
     )
 

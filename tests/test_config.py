@@ -40,7 +40,10 @@ def test_production_cookies_are_secure():
     """Production session cookies are Secure, HttpOnly and SameSite=Lax."""
     app = create_app(
         _production(
-            SECRET_KEY="s" * 32, ISSUER="https://id.example", SQLALCHEMY_DATABASE_URI="sqlite://"
+            SECRET_KEY="s" * 32,
+            ISSUER="https://id.example",
+            SQLALCHEMY_DATABASE_URI="sqlite://",
+            MAIL_SERVER="smtp.example.com",
         )
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True

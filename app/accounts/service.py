@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -15,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app import events
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
-from app.errors import DomainError, NotFound
+from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
-from app.models import Account, BrowserSession, Group, Role, Token, utcnow
+from app.models import Account, AuthorizationCode, BrowserSession, Group, Role, Token, utcnow
 from app.pagination import Page, keyset_page
 
 #: Passwords shorter than this are refused (NIST SP 800-63B: at least 8).
@@ -44,6 +45,11 @@ class AccountConflict(AccountError):
 
 class AccountNotFound(NotFound):
     """No account with that ``sub``."""
+
+
+class CannotDisableSelf(Conflict):
+    """A person asked to disable their own account (409): nobody locks themself out
+    (and with them, perhaps, the server's only administrator)."""
 
 
 @dataclass
@@ -340,12 +346,25 @@ def _validated_changes(account: Account, changes: dict[str, Any]) -> dict[str, A
 
 def disable(sub: str, actor: str) -> Account:
     """Disable an account: it cannot sign in, its browser sessions end and its tokens
-    are revoked (so enabling it again does not bring them back)."""
+    are revoked (so enabling it again does not bring them back).
+
+    A person cannot disable themself (``actor`` is ``account:<sub>``): CannotDisableSelf.
+    """
+    if actor == f"account:{sub}":
+        raise CannotDisableSelf("you cannot disable your own account")
     account = find(sub)
     if account.disabled:
         return account
-    now = utcnow()
     account.disabled = True
+    end_sign_ins(account, utcnow())
+    events.record("user.disabled", actor, sub=account.sub)
+    db.session.commit()
+    return account
+
+
+def end_sign_ins(account: Account, now: datetime) -> None:
+    """End every browser session, revoke every token and spend every unredeemed code of
+    ``account`` (in the caller's transaction): after disabling it or a password change."""
     db.session.execute(
         sql_update(BrowserSession)
         .where(BrowserSession.account_id == account.id, BrowserSession.ended_at.is_(None))
@@ -361,9 +380,12 @@ def disable(sub: str, actor: str) -> Account:
         )
         .execution_options(synchronize_session=False)
     )
-    events.record("user.disabled", actor, sub=account.sub)
-    db.session.commit()
-    return account
+    db.session.execute(
+        sql_update(AuthorizationCode)
+        .where(AuthorizationCode.account_id == account.id, AuthorizationCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def enable(sub: str, actor: str) -> Account:

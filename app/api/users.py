@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
+from app.accounts import password_links
 from app.accounts import service as accounts
 from app.api.auth import actor, requires
 from app.api.common import (
@@ -18,6 +19,7 @@ from app.api.common import (
     refuse_roles_beyond_callers,
 )
 from app.models import Account
+from config import Config
 
 blp = Blueprint("users_api", __name__, description="Manage users.")
 
@@ -98,6 +100,34 @@ class UserUpdateSchema(Schema):
     public_metadata = JsonObject()
 
 
+class PasswordLinkRequestSchema(Schema):
+    """The body of POST /users/{sub}/password-link."""
+
+    expires_in = fields.Integer(
+        strict=True,
+        validate=validate.Range(
+            min=password_links.MIN_LIFETIME, max=Config.SET_PASSWORD_MAX_LIFETIME
+        ),
+        metadata={"description": "seconds the link works; default 7 days"},
+    )
+    notify = StrictBoolean(
+        metadata={"description": "email the link to the account (default) or only return it"}
+    )
+    lang = Text(
+        validate=validate.Length(max=16),
+        metadata={
+            "description": "language of the email, e.g. en or de; default: DEFAULT_LANG (en)"
+        },
+    )
+
+
+class PasswordLinkSchema(Schema):
+    """A set-password link, shown only in this answer."""
+
+    link = fields.String(required=True, metadata={"description": "works once, until expires_at"})
+    expires_at = fields.DateTime(required=True)
+
+
 def to_dict(account: Account) -> dict:
     """The API view of an account."""
     return {
@@ -162,7 +192,10 @@ def update_user(body: dict, sub: str):
 @requires("users.write")
 @blp.response(200, UserSchema)
 def disable_user(sub: str):
-    """Disable an account: sign-in refused, sessions ended, tokens revoked."""
+    """Disable an account: sign-in refused, sessions ended, tokens revoked.
+
+    409 when a person asks to disable their own account.
+    """
     refuse_roles_beyond_callers(role.name for role in accounts.find(sub).roles)
     return to_dict(accounts.disable(sub, actor()))
 
@@ -174,3 +207,17 @@ def enable_user(sub: str):
     """Let a disabled account sign in again."""
     refuse_roles_beyond_callers(role.name for role in accounts.find(sub).roles)
     return to_dict(accounts.enable(sub, actor()))
+
+
+@blp.route("/users/<sub>/password-link", methods=["POST"])
+@requires("users.write")
+@blp.arguments(PasswordLinkRequestSchema)
+@blp.response(201, PasswordLinkSchema)
+def issue_password_link(body: dict, sub: str):
+    """Issue a set-password (recovery) link, emailed to the account unless notify is false.
+
+    The account's earlier unused set-password links stop working.
+    """
+    refuse_roles_beyond_callers(role.name for role in accounts.find(sub).roles)
+    row, link = password_links.issue_set_link(sub, actor(), **body)
+    return {"link": link, "expires_at": row.expires_at}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -32,6 +32,7 @@ from app.invitations.errors import (
     InvitationConflict,
     InvitationNotFound,
 )
+from app.messages import invitations as invitation_messages
 from app.models import Account, Client, Group, Invitation, Role, utcnow
 
 #: Shortest ``expires_in`` accepted (seconds).
@@ -131,6 +132,16 @@ def create(
     return issued
 
 
+def check(data: InvitationInput, accept_languages: list[str] | None = None) -> None:
+    """Apply ``create``'s rules to ``data`` without writing anything (a bulk preview).
+
+    A pending invitation past its expiry does not count as a duplicate: ``add`` would
+    mark it expired first.
+    """
+    now = utcnow()
+    _refuse_duplicates(_validated(data, accept_languages or [], now), now)
+
+
 def add(data: InvitationInput, actor: str, accept_languages: list[str] | None = None) -> Issued:
     """Validate and add one invitation to the session (flushed, not committed)."""
     now = utcnow()
@@ -149,7 +160,7 @@ def add(data: InvitationInput, actor: str, accept_languages: list[str] | None = 
     db.session.add(invitation)
     db.session.flush()
     events.record("invitation.created", actor, invitation=invitation, to_state=states.INITIATED)
-    return Issued(invitation, token)
+    return _notified(Issued(invitation, token))
 
 
 def create_each(
@@ -342,10 +353,11 @@ def _expire_stale(pending_key: str) -> None:
         _apply(stale, "expire", "system")
 
 
-def _refuse_duplicates(values: dict[str, Any]) -> None:
-    pending = db.session.scalar(
-        select(Invitation.public_id).where(Invitation.pending_key == values["pending_key"])
-    )
+def _refuse_duplicates(values: dict[str, Any], now: datetime | None = None) -> None:
+    """Refuse a pending invitation for the same address and client (with ``now``: one
+    still pending at ``now``), or an account holding the address."""
+    same = select(Invitation.public_id).where(Invitation.pending_key == values["pending_key"])
+    pending = db.session.scalar(same if now is None else same.where(Invitation.expires_at > now))
     if pending is not None:
         raise InvitationConflict(
             "a pending invitation for this address and client exists", invitation_id=pending
@@ -359,6 +371,13 @@ def _refuse_duplicates(values: dict[str, Any]) -> None:
 def _duplicate(data: InvitationInput) -> InvitationConflict:
     """The conflict to report when a concurrent create won the unique pending key."""
     return InvitationConflict("a pending invitation for this address and client exists")
+
+
+def _notified(issued: Issued) -> Issued:
+    """Queue the invitation's message in this transaction, unless ``notify`` is off (§2.3)."""
+    if issued.invitation.notify:
+        invitation_messages.queue_invitation(issued)
+    return issued
 
 
 # -- changing --------------------------------------------------------------------------
@@ -379,8 +398,9 @@ def resend(public_id: str, actor: str) -> Issued:
         expires_at=now + lifetime,
         resent_count=invitation.resent_count + 1,
     )
+    issued = _notified(Issued(invitation, token))
     db.session.commit()
-    return Issued(invitation, token)
+    return issued
 
 
 def revoke(public_id: str, actor: str) -> Invitation:

@@ -158,6 +158,9 @@ class Worker:
     def deliver(self, item_id: int) -> Outcome:
         """Try one claimed item and write down what happened."""
         item = db.session.get(OutboxItem, item_id)
+        if item is None:  # deleted since it was claimed (its endpoint was removed)
+            db.session.commit()
+            return Outcome(ok=False, error="deleted before delivery", permanent=True)
         db.session.expunge(item)  # a detached copy: senders read it, nothing more
         db.session.commit()  # and no transaction stays open while we talk to the network
         started = utcnow()
@@ -179,6 +182,9 @@ class Worker:
 
     def _record(self, item_id: int, outcome: Outcome, started, latency: int) -> None:
         item = db.session.get(OutboxItem, item_id)
+        if item is None:  # deleted while it was being delivered
+            db.session.commit()
+            return
         now = utcnow()
         db.session.add(
             DeliveryAttempt(

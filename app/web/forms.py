@@ -31,6 +31,23 @@ class SignInForm(FlaskForm):
     submit = SubmitField("Sign in")
 
 
+class ForgotPasswordForm(FlaskForm):
+    """The address to send a reset link to."""
+
+    email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
+    submit = SubmitField("Send the link")
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password, set through a reset or set-password link; the policy (length)
+    is the service's."""
+
+    password = PasswordField(
+        "New password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+    )
+    submit = SubmitField("Save the password")
+
+
 class ConsentForm(FlaskForm):
     """Allow or deny a third-party client."""
 

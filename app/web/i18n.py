@@ -77,6 +77,26 @@ MESSAGES = {
         "and try again.",
         "invite_just_used": "This invitation has just been used to create an account. If that "
         "was you, sign in.",
+        "forgot_password": "Forgot your password?",
+        "forgot_intro": "Enter the email address of your account. We will send it a link to "
+        "choose a new password.",
+        "send_link": "Send the link",
+        "reset_link_sent": "Check your email",
+        "reset_link_sent_hint": "If an account exists for that address, we sent a link to it. "
+        "The link works once and for a limited time. Nothing arrived? Check your spam folder, "
+        "or ask again.",
+        "reset_password": "Choose a new password",
+        "set_password": "Choose your password",
+        "password_for": "For the account {email}.",
+        "new_password": "New password",
+        "save_password": "Save the password",
+        "password_too_short": "Please choose a password of at least {min} characters.",
+        "link_unusable": "This link has expired or was already used",
+        "link_unusable_hint": "Links to choose a password work once and for a limited time. "
+        "You can ask for a new one.",
+        "ask_new_link": "Send me a new link",
+        "password_changed": "Your password was changed, and you were signed out everywhere. "
+        "Sign in with your new password.",
     },
     "de": {
         "sign_in": "Anmelden",
@@ -151,6 +171,26 @@ MESSAGES = {
         "Sie die Seite neu und versuchen Sie es erneut.",
         "invite_just_used": "Mit dieser Einladung wurde gerade ein Konto angelegt. Wenn Sie das "
         "waren, melden Sie sich an.",
+        "forgot_password": "Passwort vergessen?",
+        "forgot_intro": "Geben Sie die E-Mail-Adresse Ihres Kontos ein. Wir schicken Ihnen "
+        "dorthin einen Link, mit dem Sie ein neues Passwort wählen können.",
+        "send_link": "Link senden",
+        "reset_link_sent": "Prüfen Sie Ihr Postfach",
+        "reset_link_sent_hint": "Falls es zu dieser Adresse ein Konto gibt, haben wir einen Link "
+        "dorthin geschickt. Er funktioniert einmal und nur für begrenzte Zeit. Nichts "
+        "angekommen? Sehen Sie im Spam-Ordner nach oder fordern Sie ihn erneut an.",
+        "reset_password": "Neues Passwort wählen",
+        "set_password": "Passwort festlegen",
+        "password_for": "Für das Konto {email}.",
+        "new_password": "Neues Passwort",
+        "save_password": "Passwort speichern",
+        "password_too_short": "Bitte wählen Sie ein Passwort mit mindestens {min} Zeichen.",
+        "link_unusable": "Dieser Link ist abgelaufen oder wurde bereits verwendet",
+        "link_unusable_hint": "Links zum Festlegen eines Passworts funktionieren einmal und nur "
+        "für begrenzte Zeit. Sie können einen neuen anfordern.",
+        "ask_new_link": "Neuen Link anfordern",
+        "password_changed": "Ihr Passwort wurde geändert, und Sie wurden überall abgemeldet. "
+        "Melden Sie sich mit dem neuen Passwort an.",
     },
 }
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
+from app import events
 from app.accounts.service import authenticate
 from app.accounts.sessions import browser_secret, current_account, current_session, start_session
 from app.extensions import limiter
+from app.models import Account
 from app.oauth import authorization
 from app.oauth import interaction as pauses
 from app.security import allow_form_redirect_to
@@ -36,11 +38,17 @@ def sign_in():
     if form.validate_on_submit():
         account = authenticate(form.email.data, form.password.data)
         if account is not None:
-            start_session(account)
+            _start_signed_in_session(account)
             return redirect(url_for("web.account"), code=303)
         form.password.errors.append(translate("bad_credentials"))
     status = 400 if form.errors else 200
     return render_template("web/sign_in.html", form=form, action=url_for("web.sign_in")), status
+
+
+def _start_signed_in_session(account: Account) -> None:
+    """Record the sign-in (spec §6 ``user.login``); the session's commit keeps it."""
+    events.record("user.login", f"account:{account.sub}", sub=account.sub)
+    start_session(account)
 
 
 @bp.get("/account")
@@ -84,7 +92,7 @@ def interaction_login(uid: str):
     if form.validate_on_submit():
         account = authenticate(form.email.data, form.password.data)
         if account is not None:
-            start_session(account)
+            _start_signed_in_session(account)
             pauses.mark_signed_in(paused)
             return redirect(url_for("web.interaction", uid=uid), code=303)
         form.password.errors.append(translate("bad_credentials"))

@@ -7,3 +7,8 @@ from flask import Flask
 
 def init_webhooks(app: Flask) -> None:
     """Register the webhook sender."""
+    from app.outbox.worker import register_sender
+    from app.webhooks.delivery import send
+    from app.webhooks.fanout import KIND
+
+    register_sender(KIND, send)

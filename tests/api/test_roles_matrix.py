@@ -16,6 +16,7 @@ ROUTES = [
     ("get", "/api/v1/users/some-sub", "users.read"),
     ("patch", "/api/v1/users/some-sub", "users.write"),
     ("post", "/api/v1/users/some-sub/disable", "users.write"),
+    ("post", "/api/v1/users/some-sub/password-link", "users.write"),
     ("post", "/api/v1/users/some-sub/enable", "users.write"),
     ("get", "/api/v1/groups", "users.read"),
     ("post", "/api/v1/groups", "users.write"),

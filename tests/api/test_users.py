@@ -392,3 +392,14 @@ def test_token_of_an_account_disabled_directly_is_refused(client, factory, app):
         db.session.scalar(select(Account).where(Account.sub == person.sub)).disabled = True
         db.session.commit()
     assert client.get(USERS, headers=bearer(tokens["access_token"])).status_code == 401
+
+
+def test_a_person_cannot_disable_themself(app, client, person_headers):
+    """409, and the account stays enabled (nobody locks themself out)."""
+
+    headers = person_headers(roles=("admin",))
+    with app.app_context():
+        sub = db.session.scalar(select(Account.sub).where(Account.email == "boss@example.com"))
+    response = client.post(f"/api/v1/users/{sub}/disable", headers=headers)
+    assert response.status_code == 409
+    assert client.get(f"/api/v1/users/{sub}", headers=headers).json["disabled"] is False

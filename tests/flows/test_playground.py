@@ -231,6 +231,7 @@ def test_production_playground_is_opt_in():
     """Production serves no /playground/ by default and refuses it without a client secret."""
     settings = {"SECRET_KEY": "s" * 32, "ISSUER": "https://id.example"}
     settings["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    settings["MAIL_SERVER"] = "smtp.example.com"
     app = create_app(type("Prod", (ProductionConfig,), settings))
     assert app.test_client().get("/playground/login").status_code == 404
     with pytest.raises(ConfigurationError, match="PLAYGROUND_CLIENT_SECRET"):

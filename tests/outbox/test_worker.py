@@ -193,3 +193,15 @@ def test_old_item_is_due_before_new(app, recorder, put):
     )
     _run(app)
     assert recorder.delivered == [second, first]
+
+
+def test_an_item_deleted_after_its_claim_is_skipped(app, recorder, put):
+    """Its endpoint was removed meanwhile: the worker carries on."""
+    public_id = put()
+    with app.app_context():
+        runner = Worker(name="w")
+        [item_id] = runner.claim()
+        db.session.delete(queue.find(public_id))
+        db.session.commit()
+        outcome = runner.deliver(item_id)
+    assert outcome.ok is False and recorder.delivered == []

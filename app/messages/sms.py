@@ -1,0 +1,93 @@
+"""SMS delivery: a webhook-style HTTP provider (``SMS_BACKEND=http``) or the console.
+
+The HTTP provider POSTs ``{"to", "from", "text", "id"}`` as JSON to SMS_HTTP_URL with
+the SMS_HTTP_AUTH_HEADER header. ``id`` is the outbox item's public id, the same on
+every retry, so a gateway can drop a duplicate. 2xx is delivered; 4xx (but 408 and
+429) is permanent; anything else, or no answer, is retried.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+from urllib.error import HTTPError, URLError
+from urllib.request import HTTPRedirectHandler, ProxyHandler, Request, build_opener
+
+from flask import current_app
+
+from app.models import OutboxItem
+from app.outbox.worker import EXCERPT, Outcome
+
+#: 4xx answers that say "later", not "never".
+RETRYABLE_4XX = (408, 429)
+
+
+class _NoRedirects(HTTPRedirectHandler):
+    """A provider that redirects a POST is misconfigured: report it, do not follow."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def send_sms(item: OutboxItem, payload: dict[str, Any]) -> Outcome:
+    """Deliver an SMS item with the configured backend."""
+    config = current_app.config
+    if config["SMS_BACKEND"] == "console":
+        print(
+            f"--- sms (SMS_BACKEND=console) {item.public_id}\nTo: {payload['to']}\n\n"
+            f"{payload['text']}\n---",
+            file=sys.stdout,
+            flush=True,
+        )
+        return Outcome(ok=True, excerpt="printed (SMS_BACKEND=console)")
+    body = {"to": payload["to"], "from": config["SMS_FROM"], "text": payload["text"]}
+    return _post(config, {**body, "id": item.public_id})
+
+
+def auth_header(value: str | None) -> tuple[str, str] | None:
+    """``"Authorization: Bearer xyz"`` as (name, value); ValueError when malformed."""
+    if not value:
+        return None
+    name, sep, rest = value.partition(":")
+    name, rest = name.strip(), rest.strip()
+    if not sep or not name or not rest or any(c in value for c in "\r\n\x00"):
+        raise ValueError("expected 'Name: value'")
+    if not all(c.isalnum() or c in "!#$%&'*+-.^_`|~" for c in name):
+        raise ValueError(f"{name!r} is not a header name")
+    return name, rest
+
+
+def _post(config, body: dict[str, str]) -> Outcome:
+    headers = {"Content-Type": "application/json", "User-Agent": "Vestibule"}
+    header = auth_header(config["SMS_HTTP_AUTH_HEADER"])
+    if header:
+        headers[header[0]] = header[1]
+    request = Request(  # noqa: S310 (SMS_HTTP_URL is checked to be http(s) at start-up)
+        config["SMS_HTTP_URL"], data=json.dumps(body).encode(), headers=headers, method="POST"
+    )
+    # An empty ProxyHandler: http_proxy and friends in the environment are not used.
+    opener = build_opener(ProxyHandler({}), _NoRedirects())
+    try:
+        with opener.open(request, timeout=config["SMS_TIMEOUT"]) as response:
+            return Outcome(ok=True, status_code=response.status, excerpt=_excerpt(response))
+    except HTTPError as exc:
+        with exc:
+            permanent = 400 <= exc.code < 500 and exc.code not in RETRYABLE_4XX
+            return Outcome(
+                ok=False,
+                status_code=exc.code,
+                excerpt=_excerpt(exc),
+                error=f"HTTP {exc.code} {exc.reason}",
+                permanent=permanent,
+            )
+    except (URLError, OSError) as exc:  # refused, timed out, TLS failed ...
+        reason = getattr(exc, "reason", exc)
+        return Outcome(ok=False, error=f"{type(exc).__name__}: {reason}")
+
+
+def _excerpt(response) -> str:
+    try:
+        return response.read(EXCERPT).decode("utf-8", "replace")
+    except OSError:
+        return ""
