@@ -10,7 +10,14 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from app.api import idempotency
 from app.api.auth import actor, authorize, requires
-from app.api.common import JsonObject, NameList, StrictBoolean, Text, page_schema
+from app.api.common import (
+    JsonObject,
+    NameList,
+    StrictBoolean,
+    Text,
+    page_schema,
+    refuse_roles_beyond_callers,
+)
 from app.errors import DomainError
 from app.invitations import queries, service, states
 from app.models import Invitation
@@ -164,7 +171,10 @@ def create_invitation(body: dict):
     """Create an invitation; the response carries its link, shown only this once.
 
     With an Idempotency-Key header a retry of the same request gets the same answer.
+    A person may only invite into roles within their own (a ``user_invite`` cannot
+    hand out ``admin``): 403 otherwise.
     """
+    refuse_roles_beyond_callers(body.get("roles") or ())
     data = service.InvitationInput(**body)
     return idempotency.once(
         lambda remember: service.create(data, actor(), accept_languages(), remember),
@@ -254,9 +264,13 @@ def bulk_create_invitations(body: dict):
 
 def _bulk_item(row: dict) -> service.InvitationInput | DomainError:
     try:
-        return service.InvitationInput(**ROW_SCHEMA.load(row))
+        data = ROW_SCHEMA.load(row)
+        refuse_roles_beyond_callers(data.get("roles") or ())
     except ValidationError as exc:
         return InvalidRow(exc.normalized_messages())
+    except DomainError as exc:  # roles beyond the caller's own: this row only
+        return exc
+    return service.InvitationInput(**data)
 
 
 def _bulk_row(index: int, outcome: service.Issued | DomainError) -> dict:

@@ -446,3 +446,35 @@ def test_nul_in_given_name_is_refused_by_the_service(app, invite_client):
             service.InvitationInput(email="nul@example.com", client_id="shop", given_name="A\x00B"),
             "test",
         )
+
+
+def test_user_invite_cannot_invite_into_roles_beyond_their_own(
+    app, client, person_headers, invite_client
+):
+    """A person with only user_invite may not hand out admin through an invitation;
+    the bulk route refuses that row and keeps the others."""
+    from app.accounts.service import ensure_role
+
+    with app.app_context():
+        ensure_role("admin")
+        db.session.commit()
+    inviter = person_headers(roles=("user_invite",))
+    body = {"email": "mallory@example.com", "client_id": invite_client.client_id}
+    before = row_counts(app)
+    refused = client.post("/api/v1/invitations", json={**body, "roles": ["admin"]}, headers=inviter)
+    assert_json_error(refused, 403, "insufficient_role")
+    assert row_counts(app) == before
+    bulk = client.post(
+        "/api/v1/invitations/bulk",
+        json={
+            "invitations": [
+                {**body, "roles": ["admin"]},
+                {"email": "ok@example.com", "client_id": invite_client.client_id},
+            ]
+        },
+        headers=inviter,
+    )
+    assert [row["status"] for row in bulk.json["results"]] == [403, 201]
+    # Within their own powers the same person may invite (no roles asked for).
+    allowed = client.post("/api/v1/invitations", json=body, headers=inviter)
+    assert allowed.status_code == 201, allowed.json
