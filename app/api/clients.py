@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -132,14 +131,6 @@ def to_dict(client: Client) -> dict:
     }
 
 
-def _policy() -> dict:
-    """URI and scope rules from configuration, as the CLI applies them."""
-    return {
-        "allow_http": current_app.config["AUTHLIB_INSECURE_TRANSPORT"],
-        "known_scopes": current_app.config["OAUTH_SCOPES"],
-    }
-
-
 @blp.route("/clients", methods=["GET"])
 @requires("clients.read")
 @blp.arguments(PageQuerySchema, location="query", unknown=RAISE)
@@ -156,7 +147,7 @@ def list_clients(args: dict):
 def create_client(body: dict):
     """Register a client; the response carries its secret, shown only this once."""
     client, secret = service.create_client(
-        body.pop("name"), body.pop("redirect_uris", []), **body, **_policy()
+        body.pop("name"), body.pop("redirect_uris", []), **body, **service.policy()
     )
     return {**to_dict(client), "client_secret": secret}
 
@@ -175,7 +166,7 @@ def get_client(client_id: str):
 @blp.response(200, ClientSchema)
 def update_client(body: dict, client_id: str):
     """Change a client's URIs, scope, name, first-party flag, PKCE policy or sign-up mode."""
-    return to_dict(service.update_client(client_id, body, **_policy()))
+    return to_dict(service.update_client(client_id, body, **service.policy()))
 
 
 @blp.route("/clients/<client_id>/rotate-secret", methods=["POST"])

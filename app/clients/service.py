@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -41,6 +42,15 @@ class ClientNotFound(ClientError):
 
     status = 404
     code = "not_found"
+
+
+def policy() -> dict:
+    """URI and scope rules from configuration, for callers acting for a person or a
+    program (admin API, dashboard): http only where Authlib allows it, known scopes."""
+    return {
+        "allow_http": current_app.config["AUTHLIB_INSECURE_TRANSPORT"],
+        "known_scopes": current_app.config["OAUTH_SCOPES"],
+    }
 
 
 def check_uri(uri: str, *, allow_http: bool) -> str:

@@ -27,7 +27,7 @@ def dashboard_sections() -> list[tuple[str, str, str]]:
 
 def init_dashboard(app: Flask) -> None:
     """Import the page modules (they add their routes to ``bp``) and mount it."""
-    from app.dashboard import home  # noqa: F401  (routes)
+    from app.dashboard import clients, groups, home, invitations, users  # noqa: F401  (routes)
     from app.dashboard.access import may
     from app.dashboard.i18n import register_messages
 

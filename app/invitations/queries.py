@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.errors import DomainError
 from app.extensions import db
 from app.invitations import states
-from app.models import Client, Group, Invitation, invitation_groups, utcnow
+from app.models import Client, Event, Group, Invitation, invitation_groups, utcnow
 
 #: sort parameter -> (column, descending)
 SORTS = {
@@ -154,6 +154,15 @@ def _text_matches(text: str) -> ColumnElement[bool]:
         Invitation.family_name,
     )
     return or_(*(column.ilike(pattern, escape="\\") for column in columns))
+
+
+def history(invitation: Invitation) -> list[Event]:
+    """The invitation's events (spec §3.2: every transition, with actor and time), oldest first."""
+    return list(
+        db.session.scalars(
+            select(Event).where(Event.invitation_id == invitation.id).order_by(Event.id)
+        )
+    )
 
 
 # -- cursors ---------------------------------------------------------------------------
