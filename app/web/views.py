@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from app import events
@@ -32,17 +34,30 @@ def index():
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_sign_in_limit, methods=["POST"])
 def sign_in():
-    """Standalone sign-in, leading to the account page."""
+    """Standalone sign-in, leading to ``next`` (a path on this site, e.g. a dashboard
+    page) or the account page."""
     set_locale()
     form = SignInForm()
+    target = local_path(request.args.get("next"))
     if form.validate_on_submit():
         account = authenticate(form.email.data, form.password.data)
         if account is not None:
             _start_signed_in_session(account)
-            return redirect(url_for("web.account"), code=303)
+            return redirect(target or url_for("web.account"), code=303)
         form.password.errors.append(translate("bad_credentials"))
     status = 400 if form.errors else 200
-    return render_template("web/sign_in.html", form=form, action=url_for("web.sign_in")), status
+    action = url_for("web.sign_in", next=target) if target else url_for("web.sign_in")
+    return render_template("web/sign_in.html", form=form, action=action), status
+
+
+def local_path(value: str | None) -> str | None:
+    """``value`` if it is a path on this site (never another host: no open redirect)."""
+    if not value or len(value) > 2048 or not value.startswith("/"):
+        return None
+    if value.startswith(("//", "/\\")) or any(c in value for c in "\\\r\n\t"):
+        return None
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else None
 
 
 def _start_signed_in_session(account: Account) -> None:
