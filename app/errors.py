@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 #: Paths whose clients are programs, answered in JSON.
 JSON_PREFIXES = ("/token", "/userinfo", "/revoke", "/introspect", "/api/", "/.well-known", "/jwks")
@@ -97,6 +97,14 @@ def handle_domain_error(exc: DomainError):
     return error_page(exc.code, exc.description, exc.status)
 
 
+def handle_recursion(exc: RecursionError):
+    """A JSON body nested deeper than the parser's recursion allows (``[[[[...``) is the
+    caller's mistake, not ours: 400. Any other RecursionError is a bug."""
+    if request.is_json:
+        return handle_http_error(BadRequest("The JSON body is nested too deeply."))
+    return handle_unexpected(exc)
+
+
 def handle_unexpected(exc: Exception):
     """A bug: log it, answer 500 without details."""
     current_app.logger.exception("unhandled error")
@@ -107,4 +115,5 @@ def register_error_handlers(app: Flask) -> None:
     """Attach the handlers to ``app``."""
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(RecursionError, handle_recursion)
     app.register_error_handler(Exception, handle_unexpected)

@@ -52,9 +52,10 @@ def _link(model: type[Named]) -> tuple[Table, str]:
 
 
 def check_name(name: str) -> str:
-    """The name, if it is 1..64 letters, digits, ``-``, ``_``, ``.`` or ``:``."""
-    if not isinstance(name, str) or not NAME.fullmatch(name):
-        raise InvalidName("names are 1 to 64 letters, digits, '-', '_', '.' or ':'")
+    """The name, if it is 1..64 letters, digits, ``-``, ``_``, ``.`` or ``:`` and not
+    only dots (``.`` and ``..`` cannot be a path segment of a page or API URL)."""
+    if not isinstance(name, str) or not NAME.fullmatch(name) or not name.strip("."):
+        raise InvalidName("names are 1 to 64 letters, digits, '-', '_', '.' or ':', not only dots")
     return name
 
 

@@ -128,3 +128,13 @@ def refuse_roles_beyond_callers(role_names: Iterable[str]) -> None:
     beyond = sorted({name for name in role_names if not ROLE_ACTIONS.get(name, frozenset()) <= own})
     if beyond:
         raise Forbidden(f"your roles do not allow granting or acting on {', '.join(beyond)}")
+
+
+def refuse_invitation_beyond_caller(public_id: str) -> None:
+    """Resending or revoking an invitation acts on the roles it will grant: a person
+    may do it only within their own powers (a resent link is shown to the resender
+    when the invitation sends no message, so a ``user_invite`` could otherwise pass
+    an ``admin`` invitation to anyone)."""
+    from app.invitations import service as invitations
+
+    refuse_roles_beyond_callers(role.name for role in invitations.find(public_id).roles)

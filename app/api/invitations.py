@@ -16,6 +16,7 @@ from app.api.common import (
     StrictBoolean,
     Text,
     page_schema,
+    refuse_invitation_beyond_caller,
     refuse_roles_beyond_callers,
 )
 from app.errors import DomainError
@@ -436,6 +437,7 @@ def change_invitation(body: dict, invitation_id: str):
     """
     action = STATE_CHANGES[body["state"]]
     authorize(action)
+    refuse_invitation_beyond_caller(invitation_id)
     if action == "invitations.revoke":
         return to_dict(service.revoke(invitation_id, actor()))
     return issued_dict(service.resend(invitation_id, actor()))
@@ -445,7 +447,9 @@ def change_invitation(body: dict, invitation_id: str):
 @requires("invitations.resend")
 @blp.response(200, IssuedInvitationSchema)
 def resend_invitation(invitation_id: str):
-    """A new link (the old one stops working) and a restarted expiry."""
+    """A new link (the old one stops working) and a restarted expiry; 403 when the
+    invitation grants roles beyond the caller's own."""
+    refuse_invitation_beyond_caller(invitation_id)
     return issued_dict(service.resend(invitation_id, actor()))
 
 
@@ -453,5 +457,7 @@ def resend_invitation(invitation_id: str):
 @requires("invitations.revoke")
 @blp.response(200, InvitationSchema)
 def revoke_invitation(invitation_id: str):
-    """Revoke a pending invitation; its links stop working."""
+    """Revoke a pending invitation; its links stop working. 403 when it grants roles
+    beyond the caller's own."""
+    refuse_invitation_beyond_caller(invitation_id)
     return to_dict(service.revoke(invitation_id, actor()))

@@ -183,6 +183,8 @@ def _json_object_text(text: str | None) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(text)
+    except RecursionError:
+        raise ValidationError(t("dash.inv.json_object")) from None
     except ValueError as exc:
         where = getattr(exc, "lineno", None), getattr(exc, "colno", None)
         raise ValidationError(

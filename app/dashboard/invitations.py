@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from app.api.auth import actor
-from app.api.common import refuse_roles_beyond_callers
+from app.api.common import refuse_invitation_beyond_caller, refuse_roles_beyond_callers
 from app.api.invitations import accept_languages
 from app.dashboard import bp
 from app.dashboard.access import requires
@@ -261,6 +261,7 @@ def invitations_resend(invitation_id: str):
     if not _pending(invitation) or not form.validate_on_submit():
         return _confirm_page(invitation, "resend", form)
     try:
+        refuse_invitation_beyond_caller(invitation_id)
         issued = service.resend(invitation_id, actor())
     except DomainError as exc:
         return _refused(invitation, exc)
@@ -279,6 +280,7 @@ def invitations_revoke(invitation_id: str):
     if not _pending(invitation) or not form.validate_on_submit():
         return _confirm_page(invitation, "revoke", form)
     try:
+        refuse_invitation_beyond_caller(invitation_id)
         service.revoke(invitation_id, actor())
     except DomainError as exc:
         return _refused(invitation, exc)

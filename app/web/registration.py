@@ -4,7 +4,8 @@ A registration happens either inside a paused authorization request (the client
 sent ``invite_id``, ``view_type=register`` or ``prompt=create`` to ``/authorize``)
 or on the hosted page ``/register`` (client-less invitations, self-service without a
 client). Both show the same form and post to ``/registration``: the invitation token
-in the query (``?invite_id=``) or an ``invite_id`` header, the paused request in
+in the query (``?invite_id=``) or an ``Invite-Id`` header (``invite_id`` works too, but
+proxies such as nginx and gunicorn drop header names with underscores), the paused request in
 ``?interaction=``. Browser forms carry a CSRF token; JSON bodies (custom UIs) are
 answered in JSON with the URL to continue at.
 
@@ -134,9 +135,9 @@ def show(ctx: Context, form: RegistrationForm | None = None, status: int = 200):
     reason = ctx.refusal()
     if reason == "invite_accepted" and ctx.interaction is not None:
         if _signed_in_as_invitee(ctx):
-            # The invitee, signed in on this browser, opened the link again: carry on.
-            pauses.sign_in_instead(ctx.interaction)
-            return redirect(url_for("web.interaction", uid=ctx.interaction.uid), code=303)
+            # The invitee, signed in here, opened the link again: one button carries on
+            # (a POST: opening the page changes nothing, not even the paused request).
+            return _refusal_page(ctx, reason)
         return _sign_in_instead_page(ctx)
     if reason is not None:
         return _refusal_page(ctx, reason)

@@ -183,3 +183,12 @@ def test_group_list_pages(client, admin_headers):
     ).json
     assert [g["name"] for g in first["items"] + second["items"]] == names
     assert second["next_cursor"] is None
+
+
+@pytest.mark.parametrize("name", [".", ".."])
+def test_names_of_only_dots_are_400(app, client, admin_headers, name):
+    """``.`` and ``..`` would not survive as a path segment of /groups/<name>."""
+    before = row_counts(app)
+    response = client.post("/api/v1/groups", headers=admin_headers, json={"name": name})
+    assert response.status_code == 400, response.json
+    assert row_counts(app) == before

@@ -478,3 +478,42 @@ def test_user_invite_cannot_invite_into_roles_beyond_their_own(
     # Within their own powers the same person may invite (no roles asked for).
     allowed = client.post("/api/v1/invitations", json=body, headers=inviter)
     assert allowed.status_code == 201, allowed.json
+
+
+def test_resend_or_revoke_of_an_invitation_beyond_the_callers_roles_is_refused(
+    app, client, person_headers, invite_client
+):
+    """A user_invite may not resend an admin invitation (the new link would be theirs
+    to pass on), nor a secondary_admin revoke one; nothing changes."""
+    from app.accounts.service import ensure_role
+
+    with app.app_context():
+        ensure_role("admin")
+        db.session.commit()
+    issued = invite(
+        app, email="boss@corp.example", client_id=invite_client.client_id, roles=["admin"]
+    )
+    inviter = person_headers(roles=("user_invite",))
+    before = row_counts(app)
+    for response in (
+        client.post(f"/api/v1/invitations/{issued.id}/resend", headers=inviter),
+        client.patch(
+            f"/api/v1/invitations/{issued.id}", json={"state": "reinitiated"}, headers=inviter
+        ),
+    ):
+        assert_json_error(response, 403, "insufficient_role")
+    assert row_counts(app) == before
+    with app.app_context():
+        assert service.find(issued.id).resent_count == 0
+    assert client.get(issued.short_link.removeprefix("http://localhost")).status_code == 302
+
+
+def test_deeply_nested_json_is_a_400(app, client, admin_headers):
+    before = row_counts(app)
+    response = client.post(
+        "/api/v1/invitations",
+        data='{"custom_fields": ' * 50_000,
+        headers={**admin_headers, "Content-Type": "application/json"},
+    )
+    assert_json_error(response, 400, "invalid_request")
+    assert row_counts(app) == before

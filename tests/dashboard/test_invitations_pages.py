@@ -560,6 +560,26 @@ def test_user_invite_cannot_hand_out_roles_beyond_their_own(app, inviter, factor
     assert row_counts(app) == before
 
 
+def test_user_invite_cannot_resend_an_invitation_beyond_their_roles(app, inviter, factory):
+    """Resending an admin invitation would show its new link to the resender: refused,
+    and the old link keeps working."""
+    factory.account("root@example.com", roles=("admin",))  # so the role exists
+    issued = invite(app, email="boss@example.com", roles=["admin"], notify=False)
+    response = post_form(inviter, f"{LIST}/{issued.id}/resend", {})
+    assert response.status_code == 303
+    page = inviter.get(response.location).text
+    assert "your roles do not allow granting or acting on admin" in page
+    assert stored(app, issued.id)["state"] == "initiated"
+    assert shown_links(page) == []
+
+
+def test_deeply_nested_metadata_is_a_form_error(app, admin):
+    before = row_counts(app)
+    response = post_form(admin, NEW, {"email": "ada@example.com", "public_metadata": "[" * 100_000})
+    assert response.status_code == 400
+    assert row_counts(app) == before
+
+
 def test_a_person_without_a_dashboard_role_gets_403_everywhere(app, factory):
     """No role: every invitations page is the 403 page, and posts write nothing."""
     pending = invite(app, email="ada@example.com")

@@ -308,11 +308,40 @@ def test_loser_in_another_browser_is_offered_sign_in(app, client, shop, invitati
 def test_invitee_signed_in_opening_the_link_again_carries_on(
     app, client, shop, invitation, started
 ):
-    """Registered and still signed in: the link leads straight back into the client."""
+    """Registered and still signed in: one button leads straight back into the client."""
     finish_at_client(client, post_registration_form(client, _page(client, started)), shop, started)
     again = start_authorization(client, shop, invite_id=invitation.token, view_type="register")
-    response = client.get(again.location)
+    before = row_counts(app)
+    page = client.get(again.location)
+    assert page.status_code == 409 and "already been used" in page.get_data(as_text=True)
+    assert row_counts(app) == before  # opening it wrote nothing
+    response = client.post(
+        f"/interaction/{again.uid}/view",
+        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "view": "login"},
+    )
     assert response.status_code == 303
     done = client.get(response.location)
     assert done.status_code == 302 and done.location.startswith(shop.redirect_uri)
     assert f"state={again.params['state']}" in done.location
+
+
+def test_deeply_nested_json_is_a_400(app, client, signup_mode):
+    """A body the JSON parser cannot descend into is the caller's mistake, not a 500."""
+    signup_mode("public")
+    before = row_counts(app)
+    response = client.post(
+        "/registration", data="[" * 100_000, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid_request"
+    assert row_counts(app) == before
+
+
+def test_the_invite_id_header_may_be_spelled_with_a_dash(app, client, invitation, started):
+    """``Invite-Id`` survives proxies that drop header names with underscores."""
+    response = client.post(
+        f"/registration?interaction={started.uid}",
+        json={"password": NEW_PASSWORD},
+        headers={"Invite-Id": invitation.token},
+    )
+    assert response.status_code == 201, response.json
