@@ -54,6 +54,9 @@ class Config:
     ENV_NAME = "base"
     #: Signs the session cookie and CSRF tokens. Required in production.
     SECRET_KEY: str | None = _env("SECRET_KEY")
+    #: Earlier secret keys, space-separated, still accepted after a change of SECRET_KEY:
+    #: for session cookies, and to open sealed values (queued messages, webhook secrets).
+    SECRET_KEY_FALLBACKS: list[str] = (_env("SECRET_KEY_FALLBACKS", "") or "").split()
     #: The issuer identifier (scheme + host [+ path], no trailing slash). Every
     #: endpoint URL in discovery is built from it. Required in production.
     ISSUER: str | None = _env("ISSUER")

@@ -35,13 +35,19 @@ def secret_matches(secret: str | None, stored_hash: str | None) -> bool:
 
 
 def _fernet(purpose: str):
-    from cryptography.fernet import Fernet
+    """Fernet keys derived from SECRET_KEY, then from each of SECRET_KEY_FALLBACKS:
+    new values are sealed with the first, old ones still open after a key change."""
+    from cryptography.fernet import Fernet, MultiFernet
     from flask import current_app
 
-    key = hmac.new(
-        current_app.config["SECRET_KEY"].encode(), f"seal:{purpose}".encode(), hashlib.sha256
-    ).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+    config = current_app.config
+    keys = [config["SECRET_KEY"], *(config["SECRET_KEY_FALLBACKS"] or ())]
+    return MultiFernet([Fernet(_derived_key(key, purpose)) for key in keys])
+
+
+def _derived_key(secret_key: str, purpose: str) -> bytes:
+    digest = hmac.new(secret_key.encode(), f"seal:{purpose}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest)
 
 
 def seal(value: str, purpose: str) -> str:

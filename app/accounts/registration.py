@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
 from app import events
 from app.accounts.passwords import hash_password
 from app.accounts.service import (
-    AccountConflict,
     AccountError,
     AccountInput,
     check_password_policy,
@@ -31,6 +29,7 @@ from app.accounts.service import (
     normalise_email,
     normalise_phone,
     refuse_taken,
+    taken_is_conflict,
 )
 from app.errors import Conflict
 from app.extensions import db
@@ -168,11 +167,8 @@ def _accept_and_create(invitation: Invitation, values: dict, password_hash: str)
         raise InvitationUnusable("this invitation has just been used", state="accepted") from None
     account = Account(sub=sub, password_hash=password_hash, groups=groups, roles=roles, **values)
     db.session.add(account)
-    db.session.flush()
-    events.record("user.created", actor, invitation=invitation, sub=sub)
-    try:
+    with taken_is_conflict():
+        db.session.flush()
+        events.record("user.created", actor, invitation=invitation, sub=sub)
         db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise AccountConflict("an account with this email or phone number already exists") from None
     return account

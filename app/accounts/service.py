@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,7 +20,16 @@ from app import events
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
 from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
-from app.models import Account, AuthorizationCode, BrowserSession, Group, Role, Token, utcnow
+from app.models import (
+    Account,
+    AuthorizationCode,
+    BrowserSession,
+    Group,
+    PasswordToken,
+    Role,
+    Token,
+    utcnow,
+)
 from app.pagination import Page, keyset_page
 
 #: Passwords shorter than this are refused (NIST SP 800-63B: at least 8).
@@ -162,13 +173,21 @@ def refuse_taken(email: str | None, phone: str | None, account: Account | None =
             )
 
 
-def _commit_or_conflict() -> None:
+@contextmanager
+def taken_is_conflict() -> Iterator[None]:
+    """Inside: the flushes and the commit of an account. A concurrent request that took
+    the same email or phone number first (a unique violation, at flush or at commit)
+    becomes AccountConflict (409), with everything rolled back."""
     try:
-        db.session.commit()
+        yield
     except IntegrityError:
-        # A concurrent request took the same email or phone number first.
         db.session.rollback()
         raise AccountConflict("an account with this email or phone number already exists") from None
+
+
+def _commit_or_conflict() -> None:
+    with taken_is_conflict():
+        db.session.commit()
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -267,9 +286,10 @@ def create(data: AccountInput, actor: str) -> Account:
     password_hash = hash_password(data.password) if data.password is not None else None
     account = Account(password_hash=password_hash, **values)
     db.session.add(account)
-    db.session.flush()
-    events.record("user.created", actor, sub=account.sub)
-    _commit_or_conflict()
+    with taken_is_conflict():
+        db.session.flush()
+        events.record("user.created", actor, sub=account.sub)
+        db.session.commit()
     return account
 
 
@@ -363,8 +383,9 @@ def disable(sub: str, actor: str) -> Account:
 
 
 def end_sign_ins(account: Account, now: datetime) -> None:
-    """End every browser session, revoke every token and spend every unredeemed code of
-    ``account`` (in the caller's transaction): after disabling it or a password change."""
+    """End every browser session, revoke every token, spend every unredeemed code and
+    end every unused password link of ``account`` (in the caller's transaction): after
+    disabling it or a password change."""
     db.session.execute(
         sql_update(BrowserSession)
         .where(BrowserSession.account_id == account.id, BrowserSession.ended_at.is_(None))
@@ -384,6 +405,17 @@ def end_sign_ins(account: Account, now: datetime) -> None:
         sql_update(AuthorizationCode)
         .where(AuthorizationCode.account_id == account.id, AuthorizationCode.used_at.is_(None))
         .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    # Unused password links too: enabling the account again must not revive them.
+    db.session.execute(
+        sql_update(PasswordToken)
+        .where(
+            PasswordToken.account_id == account.id,
+            PasswordToken.used_at.is_(None),
+            PasswordToken.expires_at > now,
+        )
+        .values(expires_at=now)
         .execution_options(synchronize_session=False)
     )
 

@@ -11,23 +11,15 @@ from __future__ import annotations
 import json
 import sys
 from typing import Any
-from urllib.error import HTTPError, URLError
-from urllib.request import HTTPRedirectHandler, ProxyHandler, Request, build_opener
 
 from flask import current_app
 
 from app.models import OutboxItem
-from app.outbox.worker import EXCERPT, Outcome
+from app.outbox import http as outbox_http
+from app.outbox.worker import Outcome
 
 #: 4xx answers that say "later", not "never".
 RETRYABLE_4XX = (408, 429)
-
-
-class _NoRedirects(HTTPRedirectHandler):
-    """A provider that redirects a POST is misconfigured: report it, do not follow."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
 
 
 def send_sms(item: OutboxItem, payload: dict[str, Any]) -> Outcome:
@@ -63,31 +55,19 @@ def _post(config, body: dict[str, str]) -> Outcome:
     header = auth_header(config["SMS_HTTP_AUTH_HEADER"])
     if header:
         headers[header[0]] = header[1]
-    request = Request(  # noqa: S310 (SMS_HTTP_URL is checked to be http(s) at start-up)
-        config["SMS_HTTP_URL"], data=json.dumps(body).encode(), headers=headers, method="POST"
+    try:
+        answer = outbox_http.post(
+            config["SMS_HTTP_URL"], json.dumps(body).encode(), headers, config["SMS_TIMEOUT"]
+        )
+    except (OSError, ValueError) as exc:  # refused, timed out, TLS failed ...
+        return Outcome(ok=False, error=str(exc))
+    if answer.ok:
+        return Outcome(ok=True, status_code=answer.status, excerpt=answer.excerpt)
+    permanent = 400 <= answer.status < 500 and answer.status not in RETRYABLE_4XX
+    return Outcome(
+        ok=False,
+        status_code=answer.status,
+        excerpt=answer.excerpt,
+        error=f"HTTP {answer.status}",
+        permanent=permanent,
     )
-    # An empty ProxyHandler: http_proxy and friends in the environment are not used.
-    opener = build_opener(ProxyHandler({}), _NoRedirects())
-    try:
-        with opener.open(request, timeout=config["SMS_TIMEOUT"]) as response:
-            return Outcome(ok=True, status_code=response.status, excerpt=_excerpt(response))
-    except HTTPError as exc:
-        with exc:
-            permanent = 400 <= exc.code < 500 and exc.code not in RETRYABLE_4XX
-            return Outcome(
-                ok=False,
-                status_code=exc.code,
-                excerpt=_excerpt(exc),
-                error=f"HTTP {exc.code} {exc.reason}",
-                permanent=permanent,
-            )
-    except (URLError, OSError) as exc:  # refused, timed out, TLS failed ...
-        reason = getattr(exc, "reason", exc)
-        return Outcome(ok=False, error=f"{type(exc).__name__}: {reason}")
-
-
-def _excerpt(response) -> str:
-    try:
-        return response.read(EXCERPT).decode("utf-8", "replace")
-    except OSError:
-        return ""

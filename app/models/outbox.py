@@ -52,7 +52,10 @@ class OutboxItem(Base):
     invitation_id: Mapped[int | None] = mapped_column(
         ForeignKey("invitations.id", ondelete="SET NULL"), index=True
     )
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    #: Indexed: purging an event sets this to null, which must not scan the outbox.
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
     endpoint_id: Mapped[int | None] = mapped_column(
         ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
     )

@@ -119,6 +119,9 @@ VIEW_TYPES = {"login", "register"}
 #: The nonce is stored with the code; a longer one would overflow the column
 #: (an error on PostgreSQL, silently kept on SQLite).
 MAX_NONCE_LENGTH = AuthorizationCode.__table__.c.nonce.type.length
+#: max_age has at most this many digits (over 300 years; Python's int() refuses
+#: strings of more than 4,300 digits, and no session is that old anyway).
+MAX_AGE_DIGITS = 10
 
 
 class AuthorizationRequestChecks:
@@ -144,8 +147,10 @@ class AuthorizationRequestChecks:
         if nonce is not None and len(nonce) > MAX_NONCE_LENGTH:
             raise InvalidRequestError("nonce is too long.")
         max_age = data.get("max_age")
-        if max_age is not None and not (max_age.isascii() and max_age.isdigit()):
-            raise InvalidRequestError("max_age must be a non-negative integer.")
+        if max_age is not None and not (
+            max_age.isascii() and max_age.isdigit() and len(max_age) <= MAX_AGE_DIGITS
+        ):
+            raise InvalidRequestError("max_age must be a non-negative integer of seconds.")
         hint = data.get("id_token_hint")
         if hint is not None:
             claims = decode_id_token_hint(hint)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_
+from sqlalchemy import and_, delete, or_, select
 
 from app.extensions import db
 from app.models import (
     AuthorizationCode,
     BrowserSession,
+    DeliveryAttempt,
     Event,
     IdempotentRequest,
     Interaction,
@@ -28,14 +29,20 @@ def purge_old() -> dict[str, int]:
     """Delete old rows in one transaction; returns how many per kind."""
     config = current_app.config
     now = utcnow()
+    old_sent = and_(
+        OutboxItem.state == "sent",
+        OutboxItem.sent_at < now - timedelta(days=config["OUTBOX_RETENTION_DAYS"]),
+    )
     statements = {
         "events": delete(Event).where(
             Event.occurred_at < now - timedelta(days=config["EVENT_RETENTION_DAYS"])
         ),
-        "outbox (sent)": delete(OutboxItem).where(
-            OutboxItem.state == "sent",
-            OutboxItem.sent_at < now - timedelta(days=config["OUTBOX_RETENTION_DAYS"]),
+        # The attempts first: SQLite does not enforce ON DELETE CASCADE here, and a
+        # reused outbox id would otherwise show an old item's attempts.
+        "delivery attempts": delete(DeliveryAttempt).where(
+            DeliveryAttempt.outbox_id.in_(select(OutboxItem.id).where(old_sent))
         ),
+        "outbox (sent)": delete(OutboxItem).where(old_sent),
         "idempotency records": delete(IdempotentRequest).where(
             IdempotentRequest.created_at < now - timedelta(seconds=config["IDEMPOTENCY_TTL"])
         ),

@@ -26,8 +26,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from flask import Flask, current_app
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models import DeliveryAttempt, OutboxItem, utcnow
@@ -64,6 +66,15 @@ def register_sender(kind: str, sender: Sender, after_sent: AfterSent | None = No
     _SENDERS[kind] = sender
     if after_sent is not None:
         _AFTER_SENT[kind] = after_sent
+
+
+def storable(text: str | None) -> str | None:
+    """Text any database column keeps: no NUL (PostgreSQL refuses it), no lone
+    surrogates, at most EXCERPT characters (an answer is the receiver's to choose)."""
+    if not text:
+        return None
+    clean = text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return clean[:EXCERPT] or None
 
 
 def backoff(attempts: int) -> float:
@@ -116,6 +127,7 @@ class Worker:
     def claim(self) -> list[int]:
         """Lease up to ``batch`` due items to this worker; returns their ids."""
         now = utcnow()
+        self._bury_crashers(now)
         due = (
             select(OutboxItem.id)
             .where(
@@ -155,12 +167,50 @@ class Worker:
             )
         )
 
+    def _bury_crashers(self, now) -> None:
+        """Items whose every attempt ended with the worker gone (its lease ran out with
+        no outcome written): once their attempts are used up, ``dead``, not retried for
+        ever."""
+        db.session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.state == PENDING,
+                OutboxItem.attempts >= OutboxItem.max_attempts,
+                OutboxItem.locked_until.is_not(None),
+                OutboxItem.locked_until < now,
+            )
+            .values(
+                state=DEAD,
+                dead_at=now,
+                locked_until=None,
+                locked_by=None,
+                last_error="no outcome: the worker stopped during every attempt",
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+
     def deliver(self, item_id: int) -> Outcome:
-        """Try one claimed item and write down what happened."""
-        item = db.session.get(OutboxItem, item_id)
-        if item is None:  # deleted since it was claimed (its endpoint was removed)
+        """Try one claimed item and write down what happened.
+
+        The lease is renewed first, so an item near the end of a long batch is not
+        taken by another worker meanwhile; an item whose lease was lost is skipped.
+        """
+        until = utcnow() + timedelta(seconds=current_app.config["OUTBOX_LEASE"])
+        renewed = db.session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.id == item_id,
+                OutboxItem.state == PENDING,
+                OutboxItem.locked_by == self.name,
+            )
+            .values(locked_until=until)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        item = db.session.get(OutboxItem, item_id) if renewed == 1 else None
+        if item is None:  # deleted since (its endpoint was removed), or lost to another
             db.session.commit()
-            return Outcome(ok=False, error="deleted before delivery", permanent=True)
+            return Outcome(ok=False, error="no longer held by this worker", permanent=True)
         db.session.expunge(item)  # a detached copy: senders read it, nothing more
         db.session.commit()  # and no transaction stays open while we talk to the network
         started = utcnow()
@@ -175,17 +225,46 @@ class Worker:
         if sender is None:
             return Outcome(ok=False, error=f"no sender for {item.kind!r}")
         try:
-            return sender(item, payload_of(item))
+            payload = payload_of(item)
+        except InvalidToken:
+            error = "cannot unseal the payload (SECRET_KEY changed without a fallback?)"
+            return Outcome(ok=False, permanent=True, error=error)
+        try:
+            return sender(item, payload)
         except Exception as exc:  # the network and libraries raise many things
             log.warning("delivering %s failed: %s", item.public_id, exc)
             return Outcome(ok=False, error=f"{type(exc).__name__}: {exc}"[:EXCERPT])
 
     def _record(self, item_id: int, outcome: Outcome, started, latency: int) -> None:
+        try:
+            self._write_outcome(item_id, outcome, started, latency)
+        except SQLAlchemyError:
+            # The database refused what we tried to write: give up on the item rather
+            # than deliver it again and again.
+            db.session.rollback()
+            log.exception("recording the outcome of outbox item %s failed", item_id)
+            db.session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id, OutboxItem.locked_by == self.name)
+                .values(
+                    state=SENT if outcome.ok else DEAD,
+                    sent_at=utcnow() if outcome.ok else None,
+                    dead_at=None if outcome.ok else utcnow(),
+                    locked_until=None,
+                    locked_by=None,
+                    last_error=None if outcome.ok else "the outcome could not be recorded",
+                )
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+
+    def _write_outcome(self, item_id: int, outcome: Outcome, started, latency: int) -> None:
         item = db.session.get(OutboxItem, item_id)
         if item is None:  # deleted while it was being delivered
             db.session.commit()
             return
         now = utcnow()
+        error = storable(outcome.error)
         db.session.add(
             DeliveryAttempt(
                 outbox_id=item.id,
@@ -194,19 +273,24 @@ class Worker:
                 latency_ms=latency,
                 ok=outcome.ok,
                 status_code=outcome.status_code,
-                response_excerpt=(outcome.excerpt or None) and outcome.excerpt[:EXCERPT],
-                error=(outcome.error or None) and outcome.error[:EXCERPT],
+                response_excerpt=storable(outcome.excerpt),
+                error=error,
                 worker=self.name,
             )
         )
+        if item.locked_by != self.name:
+            # Another worker holds it now (this attempt outlived its lease): its own
+            # outcome will decide the state; this attempt is only logged.
+            db.session.commit()
+            return
         values: dict[str, Any] = {"locked_until": None, "locked_by": None}
         if outcome.ok:
             values.update(state=SENT, sent_at=now, last_error=None)
         elif outcome.permanent or item.attempts >= item.max_attempts:
-            values.update(state=DEAD, dead_at=now, last_error=outcome.error)
+            values.update(state=DEAD, dead_at=now, last_error=error)
         else:
             delay = timedelta(seconds=backoff(item.attempts))
-            values.update(next_attempt_at=now + delay, last_error=outcome.error)
+            values.update(next_attempt_at=now + delay, last_error=error)
         for key, value in values.items():
             setattr(item, key, value)
         if outcome.ok and item.kind in _AFTER_SENT:
@@ -232,5 +316,10 @@ def init_in_process(app: Flask) -> None:
 
 
 def _loop(app: Flask, stop: threading.Event) -> None:
-    with app.app_context():
-        Worker().run(stop)
+    while not stop.is_set():
+        try:
+            with app.app_context():
+                Worker().run(stop)
+        except Exception:  # keep delivering: a dead thread would stop every message
+            log.exception("the in-process outbox worker failed; restarting it")
+            stop.wait(app.config["OUTBOX_POLL_INTERVAL"])

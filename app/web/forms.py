@@ -148,5 +148,9 @@ def _json_formdata(body: dict) -> MultiDict:
             raise JsonBodyError(f"{key} must be a string, a number, a boolean or null")
         if "\x00" in value or "\x00" in key:
             raise JsonBodyError("the request contains a NUL character")
+        try:
+            (key + value).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800") in the JSON
+            raise JsonBodyError(f"{key} is not valid Unicode") from None
         items.append((key, value))
     return MultiDict(items)

@@ -8,9 +8,6 @@ error is retried; a disabled or deleted endpoint ends the delivery (``dead``).
 
 from __future__ import annotations
 
-import http.client
-import urllib.error
-import urllib.request
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +17,11 @@ from standardwebhooks.webhooks import Webhook
 
 from app.extensions import db
 from app.models import OutboxItem, WebhookEndpoint, utcnow
-from app.outbox.worker import EXCERPT, Outcome
+from app.outbox import http as outbox_http
+from app.outbox.worker import Outcome
 from app.webhooks.service import message_id, secret_of
 
 USER_AGENT = "Vestibule-Webhooks/1"
-#: Bytes of an answer read for its excerpt (UTF-8 takes up to 4 per character).
-_READ = 4 * EXCERPT
 
 
 def send(item: OutboxItem, payload: dict[str, Any]) -> Outcome:
@@ -56,42 +52,16 @@ def signed_headers(secret: str, msg_id: str, moment: datetime, body: str) -> dic
     }
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer like any other non-2xx: the body is not posted elsewhere."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
 def post(url: str, body: str, headers: dict[str, str]) -> Outcome:
-    """POST ``body`` to ``url``, ignoring proxy settings from the environment."""
-    if not url.startswith(("http://", "https://")):  # urllib also opens file: and ftp:
-        return Outcome(ok=False, permanent=True, error="not an http(s) URL")
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
-    request = urllib.request.Request(  # noqa: S310 (http and https only, checked above)
-        url, data=body.encode(), headers=headers, method="POST"
-    )
+    """POST ``body`` to ``url`` within WEBHOOK_TIMEOUT seconds in all; 2xx is delivered,
+    anything else (a redirect too: never followed) is retried."""
     try:
-        with opener.open(request, timeout=current_app.config["WEBHOOK_TIMEOUT"]) as answer:
-            return Outcome(ok=True, status_code=answer.status, excerpt=_excerpt(answer))
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return Outcome(
-                ok=False, status_code=exc.code, excerpt=_excerpt(exc), error=f"HTTP {exc.code}"
-            )
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, BaseException):
-            reason = f"{type(reason).__name__}: {reason}"
-        return Outcome(ok=False, error=str(reason)[:EXCERPT])
-    except (OSError, http.client.HTTPException, ValueError) as exc:
-        return Outcome(ok=False, error=f"{type(exc).__name__}: {exc}"[:EXCERPT])
-
-
-def _excerpt(answer) -> str | None:
-    """The start of an answer's body, as text, for the attempt log."""
-    try:
-        raw = answer.read(_READ)
-    except (OSError, http.client.HTTPException):
-        return None
-    return raw.decode("utf-8", errors="replace")[:EXCERPT] or None
+        answer = outbox_http.post(
+            url, body.encode(), headers, current_app.config["WEBHOOK_TIMEOUT"]
+        )
+    except ValueError as exc:
+        return Outcome(ok=False, permanent=True, error=str(exc))
+    except OSError as exc:
+        return Outcome(ok=False, error=str(exc))
+    error = None if answer.ok else f"HTTP {answer.status}"
+    return Outcome(ok=answer.ok, status_code=answer.status, excerpt=answer.excerpt, error=error)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -35,8 +36,16 @@ def fan_out(event: Event) -> int:
     db.session.flush()  # the event's id, which its deliveries point to
     payload = {"body": body_of(event)}
     for row in subscribed:
-        enqueue(KIND, event.type, row.url, payload, event_id=event.id, endpoint_id=row.id)
+        # The listing shows where an item goes: the origin only, as the audit log does
+        # (a receiver's path or query may hold a token). The sender reads the endpoint.
+        recipient = _origin(row.url)
+        enqueue(KIND, event.type, recipient, payload, event_id=event.id, endpoint_id=row.id)
     return len(subscribed)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
 
 
 def body_of(event: Event) -> str:

@@ -99,6 +99,7 @@ def upgrade():
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_outbox_endpoint_id"), ["endpoint_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_event_id"), ["event_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_outbox_invitation_id"), ["invitation_id"], unique=False
         )
@@ -142,6 +143,7 @@ def downgrade():
         batch_op.drop_index("ix_outbox_state_next_attempt_at")
         batch_op.drop_index(batch_op.f("ix_outbox_kind"))
         batch_op.drop_index(batch_op.f("ix_outbox_invitation_id"))
+        batch_op.drop_index(batch_op.f("ix_outbox_event_id"))
         batch_op.drop_index(batch_op.f("ix_outbox_endpoint_id"))
 
     op.drop_table("outbox")

@@ -179,7 +179,7 @@ def test_max_age_within_the_session_needs_no_sign_in(client, factory):
     assert before - 1 <= claims["auth_time"] <= int(time.time())
 
 
-@pytest.mark.parametrize("max_age", ["abc", "-1", "1.5", ""])
+@pytest.mark.parametrize("max_age", ["abc", "-1", "1.5", "", "9" * 4301, "12345678901"])
 def test_invalid_max_age_is_invalid_request(client, factory, max_age):
     """A max_age that is not a non-negative integer → invalid_request redirect."""
     rp = factory.client()

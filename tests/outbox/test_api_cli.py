@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Event, IdempotentRequest, OutboxItem, utcnow
+from app.models import DeliveryAttempt, Event, IdempotentRequest, OutboxItem, utcnow
 from app.outbox.worker import Outcome, Worker
 from tests.helpers import row_counts, update_rows
 
@@ -140,3 +140,8 @@ def test_purge_removes_only_what_is_old(app, recorder, put):
         left = set(db.session.scalars(select(OutboxItem.public_id)))
         assert left == {new_sent, pending}
         assert db.session.scalar(select(func.count()).select_from(IdempotentRequest)) == 0
+        # The purged item's attempts went with it (SQLite does not cascade here).
+        attempts = db.session.scalars(select(DeliveryAttempt.outbox_id)).all()
+        assert attempts == [
+            db.session.scalar(select(OutboxItem.id).where(OutboxItem.topic == "new"))
+        ]

@@ -205,3 +205,60 @@ def test_an_item_deleted_after_its_claim_is_skipped(app, recorder, put):
         db.session.commit()
         outcome = runner.deliver(item_id)
     assert outcome.ok is False and recorder.delivered == []
+
+
+def test_an_answer_the_database_cannot_store_is_cleaned(app, recorder, put):
+    """A receiver chooses its answer: NUL and overlong text must not make the outcome
+    unrecordable (on PostgreSQL that would resend the item for ever)."""
+    recorder.script = [Outcome(ok=False, status_code=500, excerpt="no\x00pe", error="e" * 2000)]
+    public_id = put()
+    _run(app)
+    item = _item(app, public_id)
+    assert item.state == "pending" and item.attempts == 1
+    assert len(item.last_error) == 500
+    assert item.attempt_log[0].response_excerpt == "nope"
+
+
+def test_an_item_that_stops_every_worker_ends_dead(app, recorder, put, monkeypatch):
+    """Claimed, then no outcome (the worker died) as often as attempts allow: dead."""
+    monkeypatch.setitem(app.config, "OUTBOX_MAX_ATTEMPTS", 2)
+    public_id = put()
+    for name in ("dies-1", "dies-2"):
+        with app.app_context():
+            assert Worker(name=name).claim() != []
+        update_rows(app, OutboxItem, {"public_id": public_id}, locked_until=utcnow())
+    assert _run(app, "w3") == 0
+    item = _item(app, public_id)
+    assert item.state == "dead" and "stopped during every attempt" in item.last_error
+    assert recorder.delivered == []
+
+
+def test_a_worker_that_lost_its_lease_does_not_send(app, recorder, put):
+    """Another worker took the item after the lease ran out: the first one skips it."""
+    public_id = put()
+    with app.app_context():
+        slow = Worker(name="slow")
+        [item_id] = slow.claim()
+    update_rows(app, OutboxItem, {"public_id": public_id}, locked_until=utcnow())
+    with app.app_context():
+        assert Worker(name="fast").claim() == [item_id]
+        outcome = slow.deliver(item_id)
+    assert outcome.ok is False and recorder.delivered == []
+    assert _item(app, public_id).locked_by == "fast"
+
+
+def test_a_payload_sealed_with_an_old_key(app, recorder, put, monkeypatch):
+    """After SECRET_KEY changes, items open with SECRET_KEY_FALLBACKS; without it they
+    are dead at once with a clear reason, not retried for hours."""
+    first, second = put(topic="one"), put(topic="two")
+    old_key = app.config["SECRET_KEY"]
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a-new-secret-key")
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [old_key])
+    with app.app_context():
+        runner = Worker(name="w", batch=1)
+        assert runner.run_once() == 1  # the first item, opened with the fallback
+    monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [])
+    _run(app)
+    assert _item(app, first).state == "sent"
+    dead = _item(app, second)
+    assert dead.state == "dead" and "SECRET_KEY" in dead.last_error

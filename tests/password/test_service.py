@@ -104,6 +104,19 @@ def test_a_disabled_accounts_link_does_not_work(app, person):
         _use(app, token)
 
 
+def test_enabling_the_account_again_does_not_revive_its_links(app, person):
+    """Disable ends the links for good: a 30-day set-password link must not come back
+    to life when the account is enabled again."""
+    from app.accounts.service import enable
+
+    token = _issue(app, person.sub, password_links.SET)
+    with app.app_context():
+        disable(person.sub, "test")
+        enable(person.sub, "test")
+    with pytest.raises(password_links.LinkUnusable):
+        _use(app, token)
+
+
 def test_a_new_link_ends_the_earlier_one_of_the_same_purpose(app, person):
     """Only the newest reset link works; a set-password link is another purpose."""
     first = _issue(app, person.sub)

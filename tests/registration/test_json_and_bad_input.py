@@ -104,6 +104,8 @@ def test_json_from_another_origin_is_refused(app, client, invitation, started):
         {"password": {"x": 1}},
         {"password": ["a", "b"]},
         {"password": "ab\u0000cdefgh"},
+        {"password": "a sturdy passphrase", "given_name": "\ud800"},
+        {"password": "a sturdy passphrase", "\udfff": "x"},
     ],
 )
 def test_json_body_shapes_are_checked(app, client, invitation, started, body):

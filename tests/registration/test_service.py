@@ -118,3 +118,33 @@ def test_parallel_registrations_create_exactly_one_account(app, invitation):
         )
         assert accepted == 1
         assert db.session.scalar(select(Invitation.state)) == "accepted"
+
+
+def test_simultaneous_self_registrations_of_one_email_conflict_cleanly(app, monkeypatch):
+    """Ten people register the same address at once: one account, nine AccountConflict
+    (a 409), never an IntegrityError (a 500)."""
+    from app.accounts.registration import register_self
+
+    monkeypatch.setitem(app.config, "SIGNUP_MODE", "public")
+    start = threading.Barrier(10, timeout=30)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                register_self(Registration(password=PASSWORD, email="same@example.com"))
+                outcomes.append("created")
+            except AccountError as exc:
+                outcomes.append(type(exc).__name__)
+            except Exception as exc:  # the bug this test guards against
+                outcomes.append(repr(exc))
+
+    threads = [threading.Thread(target=attempt) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["AccountConflict"] * 9 + ["created"], outcomes
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Account)) == 1

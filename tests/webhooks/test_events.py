@@ -63,7 +63,8 @@ def test_each_subscribed_enabled_endpoint_gets_one_delivery(app, shop):
         event = db.session.scalar(select(Event).where(Event.type == "invitation.created"))
         assert {item.event_id for item in items} == {event.id}
         assert {item.topic for item in items} == {"invitation.created"}
-        assert {item.recipient for item in items} == {URL}
+        # Listed by origin only (a path or query may hold a token).
+        assert {item.recipient for item in items} == {"https://hr.example"}
         bodies = {payload_of(item)["body"] for item in items}
         assert len(bodies) == 1
         body = json.loads(bodies.pop())
