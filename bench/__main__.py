@@ -160,7 +160,7 @@ def _messages(options: argparse.Namespace, backends: list[str]) -> None:
     print_table(
         f"(d) {options.messages:,} invitation emails: queued by bulk create (notify on), then "
         "delivered by outbox workers (threads, batches of OUTBOX_BATCH) over plain SMTP to "
-        "an aiosmtpd sink in this process; one SMTP connection per message.",
+        "an aiosmtpd sink in this process; each worker thread reuses its SMTP connection.",
         ("database", "workers", "messages", "queue s", "deliver s", "sent", "received", "msg/s"),
         rows,
     )
