@@ -165,6 +165,10 @@ class Config:
     OUTBOX_IN_PROCESS: bool = _env_bool("OUTBOX_IN_PROCESS", False)
     #: Seconds a webhook receiver has to connect and to answer each read (per attempt).
     WEBHOOK_TIMEOUT = float(_env("WEBHOOK_TIMEOUT", "10") or 10)
+    #: Let webhook endpoints be (or resolve to) loopback, private or link-local
+    #: addresses. Off by default: an endpoint must not reach the server's own network
+    #: (SSRF). On in development and tests, whose receivers run on 127.0.0.1.
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES: bool = _env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
     #: Days events are kept as the audit log; ``vestibule purge`` removes older ones.
     EVENT_RETENTION_DAYS = _env_int("EVENT_RETENTION_DAYS", 365)
     #: Days sent outbox items (and their attempt log) are kept before ``vestibule purge``.
@@ -259,6 +263,7 @@ class DevelopmentConfig(Config):
     DEMO_CLIENT_SECRET = _env("DEMO_CLIENT_SECRET", "demo-client-secret")
     PLAYGROUND_ENABLED = _env_bool("PLAYGROUND_ENABLED", True)
     OUTBOX_IN_PROCESS = _env_bool("OUTBOX_IN_PROCESS", True)
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES = _env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", True)
     #: Messages are printed by the web process, not sent, unless told otherwise.
     MAIL_BACKEND = _env("MAIL_BACKEND", "console") or "console"
     #: The seeded demo client's secret unless told otherwise.
@@ -287,6 +292,7 @@ class TestingConfig(Config):
     #: No test opens a socket unless it asks for SMTP itself (tests/messages).
     MAIL_BACKEND = "console"
     SMS_BACKEND = "console"
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
 
 
 class ProductionConfig(Config):

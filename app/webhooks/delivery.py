@@ -8,8 +8,10 @@ error is retried; a disabled or deleted endpoint ends the delivery (``dead``).
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.fernet import InvalidToken
 from flask import current_app
@@ -19,7 +21,7 @@ from app.extensions import db
 from app.models import OutboxItem, WebhookEndpoint, utcnow
 from app.outbox import http as outbox_http
 from app.outbox.worker import Outcome
-from app.webhooks.service import message_id, secret_of
+from app.webhooks.service import is_public_address, message_id, secret_of
 
 USER_AGENT = "Vestibule-Webhooks/1"
 
@@ -36,8 +38,28 @@ def send(item: OutboxItem, payload: dict[str, Any]) -> Outcome:
     except InvalidToken:
         return Outcome(ok=False, error="cannot unseal the endpoint's secret (SECRET_KEY changed?)")
     db.session.commit()  # end the read: no transaction stays open while the receiver answers
+    if not current_app.config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"]:
+        refusal = _private_target(url)
+        if refusal:
+            return Outcome(ok=False, permanent=True, error=refusal)
     body = payload["body"]
     return post(url, body, signed_headers(secret, message_id(item), utcnow(), body))
+
+
+def _private_target(url: str) -> str | None:
+    """Why ``url`` must not be called (its host resolves to a non-public address), or
+    None. Checked at every delivery: the name may have been pointed elsewhere since the
+    endpoint was registered, and a webhook must not reach the server's own network."""
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"cannot resolve {parts.hostname}: {exc}"
+    for info in infos:
+        address = str(info[4][0])
+        if not is_public_address(address):
+            return f"{parts.hostname} resolves to a non-public address ({address})"
+    return None
 
 
 def signed_headers(secret: str, msg_id: str, moment: datetime, body: str) -> dict[str, str]:

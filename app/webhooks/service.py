@@ -5,12 +5,14 @@ made, and stored sealed: the server must read it back to sign."""
 from __future__ import annotations
 
 import base64
+import ipaddress
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
@@ -71,7 +73,29 @@ def check_url(url: Any) -> str:
         raise WebhookError("url: must not carry credentials (user:password@)", field="url")
     if parts.fragment:
         raise WebhookError("url: must not have a fragment", field="url")
+    if not current_app.config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] and _names_private(hostname):
+        raise WebhookError(
+            "url: must not point at a loopback, private or link-local address", field="url"
+        )
     return url
+
+
+def _names_private(hostname: str) -> bool:
+    if hostname.rstrip(".").lower() == "localhost" or hostname.lower().endswith(".localhost"):
+        return True
+    try:
+        return not is_public_address(hostname)
+    except ValueError:  # a name, not an address: checked when it is resolved
+        return False
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an IP address is a public one (not loopback, private, link-local,
+    multicast, reserved or unspecified); ValueError when it is not an address."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
 
 
 def check_event_types(types: Any) -> list[str]:
