@@ -63,10 +63,24 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from app.extensions import csrf, db, limiter, migrate
 
+    _create_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+
+
+def _create_sqlite_directory(url: str | None) -> None:
+    """SQLite creates its file but not the folder: without this, any command run before
+    ``make run`` created ``instance/`` (``flask --app wsgi db check``, ``vestibule db
+    upgrade``) fails with "unable to open database file"."""
+    from sqlalchemy.engine import make_url
+
+    if not url:
+        return
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -44,3 +44,19 @@ def test_downgrade_removes_every_table(empty_database_url):
         tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert tables == set()
         db.engine.dispose()
+
+
+def test_db_check_works_before_the_folder_exists(tmp_path):
+    """``flask db check`` (and upgrade) on a fresh checkout: the SQLite file's folder
+    does not exist yet; it is created, and after upgrade nothing is pending."""
+    database = tmp_path / "not-yet" / "vestibule.db"
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
+    runner = app.test_cli_runner()
+    before = runner.invoke(args=["db", "check"])
+    assert "unable to open database file" not in str(before.exception or "")
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    checked = runner.invoke(args=["db", "check"])
+    assert checked.exit_code == 0, checked.output
+    assert database.exists()
+    with app.app_context():
+        db.engine.dispose()
