@@ -21,10 +21,10 @@ from bench.harness import (
     bench_app,
     database_version,
     machine_notes,
-    postgres_unreachable,
     postgres_url,
     print_table,
 )
+from tests.conftest import postgres_unreachable
 
 BENCHMARKS = ("bulk-sqlite", "bulk-postgresql", "search", "registration", "messages")
 #: Benchmarks that cannot run at all without PostgreSQL.

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import Flask
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, event, text
 
 from app import create_app
 from app.clients.service import create_client
@@ -33,18 +33,6 @@ def postgres_url() -> str:
         or os.environ.get("TEST_DATABASE_URL")
         or DEFAULT_POSTGRES_URL
     )
-
-
-def postgres_unreachable(url: str) -> str | None:
-    """Why PostgreSQL at ``url`` cannot be used, or None when it answers."""
-    try:
-        engine = create_engine(url)
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure means "skip this backend"
-        return f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:120]}"
-    return None
 
 
 @contextmanager

@@ -23,19 +23,26 @@ def postgres_url_or_skip() -> str:
     reason = None
     if not url:
         reason = "TEST_DATABASE_URL is not set"
-    else:
-        try:
-            engine = create_engine(url)
-            with engine.connect() as conn:
-                conn.execute(text("select 1"))
-            engine.dispose()
-        except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-            reason = f"PostgreSQL at TEST_DATABASE_URL is not reachable: {exc.__class__.__name__}"
+    elif problem := postgres_unreachable(url):
+        reason = f"PostgreSQL at TEST_DATABASE_URL is not reachable: {problem}"
     if reason:
         if REQUIRE_POSTGRES:
             pytest.fail(f"REQUIRE_POSTGRES=1 but {reason}")
         pytest.skip(reason)
     return url
+
+
+def postgres_unreachable(url: str) -> str | None:
+    """Why PostgreSQL at ``url`` cannot be used, or None when it answers (the tests and
+    the benchmarks both ask)."""
+    try:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:120]}"
+    return None
 
 
 @contextmanager

@@ -25,6 +25,7 @@ from app.accounts.passwords import hash_password
 from app.accounts.service import (
     AccountError,
     check_password_policy,
+    end_password_links,
     end_sign_ins,
     find,
     find_by_email,
@@ -84,7 +85,7 @@ def issue(account: Account, purpose: str, expires_in: int, actor: str) -> tuple[
     if purpose not in MESSAGES:
         raise ValueError(f"unknown password link purpose {purpose!r}")
     now = utcnow()
-    _end_links(account, now, purpose)
+    end_password_links(account, now, purpose)
     token = new_secret()
     row = PasswordToken(
         token_hash=hash_secret(token),
@@ -221,8 +222,7 @@ def use(token: str, new_password: str) -> Account:
     account.password_hash = password_hash
     if row.purpose == RESET:
         account.email_verified = True
-    _end_links(account, now)
-    end_sign_ins(account, now)
+    end_sign_ins(account, now)  # every other link too
     kind = "user.password_reset" if row.purpose == RESET else "user.password_set"
     events.record(kind, f"account:{account.sub}", sub=account.sub)
     db.session.commit()
@@ -242,15 +242,3 @@ def _claim(row: PasswordToken, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     ).rowcount
     return claimed == 1
-
-
-def _end_links(account: Account, now: datetime, purpose: str | None = None) -> None:
-    """End the account's unused links (of ``purpose``, or all) by expiring them now."""
-    stmt = update(PasswordToken).where(
-        PasswordToken.account_id == account.id,
-        PasswordToken.used_at.is_(None),
-        PasswordToken.expires_at > now,
-    )
-    if purpose is not None:
-        stmt = stmt.where(PasswordToken.purpose == purpose)
-    db.session.execute(stmt.values(expires_at=now).execution_options(synchronize_session=False))

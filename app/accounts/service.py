@@ -408,16 +408,20 @@ def end_sign_ins(account: Account, now: datetime) -> None:
         .execution_options(synchronize_session=False)
     )
     # Unused password links too: enabling the account again must not revive them.
-    db.session.execute(
-        sql_update(PasswordToken)
-        .where(
-            PasswordToken.account_id == account.id,
-            PasswordToken.used_at.is_(None),
-            PasswordToken.expires_at > now,
-        )
-        .values(expires_at=now)
-        .execution_options(synchronize_session=False)
+    end_password_links(account, now)
+
+
+def end_password_links(account: Account, now: datetime, purpose: str | None = None) -> None:
+    """End the account's unused password links (of ``purpose``, or all) by expiring
+    them now (in the caller's transaction)."""
+    stmt = sql_update(PasswordToken).where(
+        PasswordToken.account_id == account.id,
+        PasswordToken.used_at.is_(None),
+        PasswordToken.expires_at > now,
     )
+    if purpose is not None:
+        stmt = stmt.where(PasswordToken.purpose == purpose)
+    db.session.execute(stmt.values(expires_at=now).execution_options(synchronize_session=False))
 
 
 def enable(sub: str, actor: str) -> Account:

@@ -32,6 +32,7 @@ from app.invitations.errors import (
     InvitationConflict,
     InvitationNotFound,
 )
+from app.lookup import by_public_id
 from app.messages import invitations as invitation_messages
 from app.models import Account, Client, Group, Invitation, Role, utcnow
 
@@ -84,12 +85,7 @@ class Issued:
 
 def find(public_id: str) -> Invitation:
     """The invitation with this public id; InvitationNotFound otherwise."""
-    # PostgreSQL refuses to compare a string holding NUL (it can come from a URL path).
-    invitation = (
-        db.session.scalar(select(Invitation).where(Invitation.public_id == public_id))
-        if "\x00" not in public_id
-        else None
-    )
+    invitation = by_public_id(Invitation, public_id)
     if invitation is None:
         raise InvitationNotFound(f"no invitation {public_id}")
     return invitation

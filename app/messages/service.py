@@ -38,15 +38,8 @@ def queue_email(
     rendered = render(key, lang, variables)
     if rendered.subject is None or rendered.text is None:
         raise ValueError(f"message {key!r} has no email templates in {lang!r}")
-    payload = {
-        "to": to,
-        "subject": rendered.subject,
-        "text": rendered.text,
-        "html": rendered.html,
-        "lang": lang,
-        **(extra or {}),
-    }
-    return enqueue("email", key, to, payload, invitation_id=invitation_id)
+    parts = {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
+    return _enqueue("email", to, key, lang, parts, invitation_id, extra)
 
 
 def queue_sms(
@@ -64,8 +57,22 @@ def queue_sms(
     rendered = render(key, lang, variables)
     if rendered.sms is None:
         raise ValueError(f"message {key!r} has no sms.txt in {lang!r}")
-    payload = {"to": to, "text": rendered.sms, "lang": lang, **(extra or {})}
-    return enqueue("sms", key, to, payload, invitation_id=invitation_id)
+    return _enqueue("sms", to, key, lang, {"text": rendered.sms}, invitation_id, extra)
+
+
+def _enqueue(
+    kind: str,
+    to: str,
+    key: str,
+    lang: str,
+    parts: dict[str, Any],
+    invitation_id: int | None,
+    extra: dict[str, Any] | None,
+) -> OutboxItem:
+    """The payload a sender needs (recipient, rendered parts, language, a guard's
+    ``extra``), queued in the caller's transaction."""
+    payload = {"to": to, **parts, "lang": lang, **(extra or {})}
+    return enqueue(kind, key, to, payload, invitation_id=invitation_id)
 
 
 def _single_address(to: str) -> bool:

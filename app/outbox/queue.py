@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from app.crypto import seal, unseal
 from app.errors import Conflict, NotFound
 from app.extensions import db
+from app.lookup import by_public_id
 from app.models import OutboxItem, utcnow
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
@@ -66,11 +67,7 @@ def payload_of(item: OutboxItem) -> dict[str, Any]:
 
 def find(public_id: str) -> OutboxItem:
     """The item with this public id, or OutboxItemNotFound."""
-    item = (
-        db.session.scalar(select(OutboxItem).where(OutboxItem.public_id == public_id))
-        if len(public_id) <= 36 and "\x00" not in public_id
-        else None
-    )
+    item = by_public_id(OutboxItem, public_id)
     if item is None:
         raise OutboxItemNotFound(f"no outbox item {public_id}")
     return item

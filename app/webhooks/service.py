@@ -21,6 +21,7 @@ from app.crypto import seal, unseal
 from app.errors import Conflict, DomainError, NotFound
 from app.events import WEBHOOK_EVENT_TYPES
 from app.extensions import db
+from app.lookup import by_public_id
 from app.models import DeliveryAttempt, OutboxItem, WebhookEndpoint
 from app.outbox import queue
 from app.pagination import Page, keyset_page
@@ -166,11 +167,7 @@ def create(
 
 def find(public_id: str) -> WebhookEndpoint:
     """The endpoint with this id, or WebhookNotFound."""
-    endpoint = (
-        db.session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.public_id == public_id))
-        if len(public_id) <= 36 and "\x00" not in public_id
-        else None
-    )
+    endpoint = by_public_id(WebhookEndpoint, public_id)
     if endpoint is None:
         raise WebhookNotFound(f"no webhook endpoint {public_id}")
     return endpoint
