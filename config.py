@@ -66,10 +66,13 @@ class Config:
     #: Redis URL for rate-limit counters shared by all instances; memory if unset.
     RATELIMIT_STORAGE_URI: str = _env("REDIS_URL", "memory://") or "memory://"
     RATELIMIT_ENABLED = True
-    #: Attempts allowed on the sign-in form per client address.
-    SIGN_IN_RATE_LIMIT = "10 per minute"
+    #: Prefix of every rate-limit key in Redis, so several deployments (or test runs)
+    #: can share one Redis without sharing counters.
+    RATELIMIT_KEY_PREFIX: str = _env("RATELIMIT_KEY_PREFIX", "vestibule") or "vestibule"
+    #: Attempts allowed on the sign-in forms per client address (Flask-Limiter syntax).
+    SIGN_IN_RATE_LIMIT: str = _env("SIGN_IN_RATE_LIMIT", "10 per minute") or ""
     #: Requests allowed on the token endpoint per client address.
-    TOKEN_RATE_LIMIT = "120 per minute"
+    TOKEN_RATE_LIMIT: str = _env("TOKEN_RATE_LIMIT", "120 per minute") or ""
 
     SESSION_COOKIE_NAME = "vestibule_session"
     SESSION_COOKIE_HTTPONLY = True
@@ -145,7 +148,7 @@ class Config:
     #: account's ``custom_fields``.
     REGISTRATION_FIELDS: list = _env_json("REGISTRATION_FIELDS", [])
     #: Registration attempts (each one hashes a password) per client address.
-    REGISTRATION_RATE_LIMIT = "10 per minute"
+    REGISTRATION_RATE_LIMIT: str = _env("REGISTRATION_RATE_LIMIT", "10 per minute") or ""
 
     #: The outbox (spec §5, §6): messages and webhook deliveries, sent by ``vestibule
     #: worker`` (or the in-process runner) at least once.
@@ -226,7 +229,12 @@ class Config:
     AUTHLIB_INSECURE_TRANSPORT = False
     #: Trust one proxy hop for X-Forwarded-* (TLS is terminated by the proxy in production).
     PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 1)
+    #: Seconds a form's CSRF token stays valid (1 hour).
     WTF_CSRF_TIME_LIMIT = 3600
+    #: Flask-WTF's HTTPS check wants a same-origin ``Referer``, which our
+    #: ``Referrer-Policy: no-referrer`` suppresses; Fetch Metadata (``Sec-Fetch-Site``)
+    #: is the second layer instead (app/security.py). Do not turn this on.
+    WTF_CSRF_SSL_STRICT = False
     #: Largest request body accepted, in bytes (a bulk CSV or JSON of 1,000 rows fits
     #: well within it); larger ones get 413 before anything reads them.
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024

@@ -42,7 +42,7 @@ from app.invitations import service as invitations
 from app.models import Client, Interaction, Invitation
 from app.oauth import authorization
 from app.oauth import interaction as pauses
-from app.security import allow_form_redirect_to
+from app.security import allow_form_redirect_to, refuse_cross_site_request
 from app.web.forms import JsonBodyError, RegistrationForm, SignInForm, registration_form
 from app.web.i18n import set_locale, translate
 
@@ -317,10 +317,15 @@ def _resume_url(uid: str, token: str | None = None) -> str:
 def _check_csrf(as_json: bool) -> None:
     if as_json:
         origin = request.headers.get("Origin")
+        try:
+            refuse_cross_site_request()
+        except CSRFError:
+            origin = "cross-site"
         if origin and origin != _origin(current_app.config["ISSUER"]):
             raise Failure(403, "invalid_origin", "JSON registrations must come from this site.")
         return
     try:
+        refuse_cross_site_request()
         validate_csrf(request.form.get("csrf_token"))
     except (ValidationError, CSRFError):
         raise Failure(400, "csrf_failed", _text("form_expired")) from None
