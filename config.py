@@ -94,6 +94,11 @@ class Config:
     REFRESH_TOKEN_LIFETIME = 30 * 24 * 3600
     #: Seconds an ID token is valid (1 hour).
     ID_TOKEN_LIFETIME = 3600
+    #: Seconds relying parties and proxies may cache /jwks.json and the discovery
+    #: documents (``Cache-Control: public, max-age``; default 300, i.e. 5 minutes).
+    #: After ``vestibule keys publish-next``, wait at least this long before
+    #: ``vestibule keys rotate``.
+    JWKS_MAX_AGE = _env_int("JWKS_MAX_AGE", 300)
 
     #: Scopes this server knows. Clients are limited further by their own allowed scopes.
     #: The ``*:read`` / ``*:write`` scopes guard the admin API (spec §3.6).
