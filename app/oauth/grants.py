@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import time
 from base64 import urlsafe_b64encode
+from collections import defaultdict
 from datetime import timedelta
 
 from authlib.oauth2.rfc6749 import grants
@@ -158,7 +159,25 @@ class AuthorizationRequestChecks:
                 raise InvalidRequestError("Invalid id_token_hint.")
 
 
-class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+class OrderedHooks:
+    """Run hooks in the order they were registered.
+
+    Authlib keeps a grant's hooks in a ``set``, whose order follows object addresses
+    and so changes from process to process: the same request could get
+    ``request_not_supported`` from one worker and a PKCE error from another. OIDC Core
+    §6 wants the former, so the extensions' order in ``init_oauth`` decides.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._hooks = defaultdict(list)
+
+    def register_hook(self, hook_type, hook):
+        if hook not in self._hooks[hook_type]:
+            self._hooks[hook_type].append(hook)
+
+
+class AuthorizationCodeGrant(OrderedHooks, grants.AuthorizationCodeGrant):
     """Code grant: exact redirect_uri, 60 s single-use hashed codes."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_METHODS
@@ -204,13 +223,12 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         )
         if row is None or row.client_id != client.id:
             return None
-        if row.used_at is not None:
-            # RFC 6749 §4.1.2: a code used twice revokes what the first use issued.
-            revoke_family(row.family_id)
-            db.session.commit()
+        if row.used_at is None and row.is_expired():
             return None
-        if row.is_expired():
-            return None
+        # A used code goes on through the redirect_uri and PKCE checks: only a replay
+        # that passes them (the client itself, or whoever also stole its verifier)
+        # revokes what the first use issued, in ``authenticate_user``. Otherwise
+        # anyone who saw a public client's code could sign its user out.
         return row
 
     def delete_authorization_code(self, authorization_code):
@@ -226,6 +244,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             .values(used_at=utcnow())
         ).rowcount
         if claimed != 1:
+            # RFC 6749 §4.1.2: a code used twice revokes what the first use issued.
             db.session.rollback()
             revoke_family(authorization_code.family_id)
             db.session.commit()

@@ -109,6 +109,54 @@ def test_request_objects_are_answered_not_supported(client, factory, name, error
     assert_error_redirect(client.get(authorize_url(params)), rp, params, error)
 
 
+#: Run in fresh interpreters: Authlib's hook order followed object addresses, which
+#: differ between processes and between apps in one process.
+_REQUEST_OBJECT_PROBE = """
+import sys
+from urllib.parse import parse_qs, urlsplit, urlencode
+from app import create_app
+from app.extensions import db
+from app.clients.service import create_client
+for _ in range(int(sys.argv[1])):
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI="sqlite://")
+    with app.app_context():
+        db.create_all()
+        client, _ = create_client("RP", ["https://rp.example.com/cb"], public=True)
+        client_id = client.client_id
+    for name in ("request", "request_uri"):
+        query = urlencode({"response_type": "code", "client_id": client_id, "state": "s",
+                           "redirect_uri": "https://rp.example.com/cb", "scope": "openid",
+                           "nonce": "n", name: "https://rp.example.com/r"})
+        location = app.test_client().get("/authorize?" + query).location
+        print(parse_qs(urlsplit(location).query)["error"][0])
+"""
+
+
+def test_request_objects_get_the_same_answer_in_every_fresh_process():
+    """Without PKCE and with request / request_uri, every process and app answers
+    request(_uri)_not_supported (OIDC Core), never the PKCE error first."""
+    import subprocess
+    import sys
+
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _REQUEST_OBJECT_PROBE, "4"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    answers = []
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        answers.extend(out.split())
+    assert len(answers) == 32
+    assert set(answers[0::2]) == {"request_not_supported"}
+    assert set(answers[1::2]) == {"request_uri_not_supported"}
+
+
 @pytest.mark.parametrize("name", ["request", "request_uri"])
 def test_request_objects_with_bad_redirect_uri_get_an_error_page(client, factory, name):
     """The redirect_uri is validated before request / request_uri: a bad one → error page."""

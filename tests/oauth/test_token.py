@@ -13,8 +13,10 @@ from app.extensions import db
 from app.models import Account, AuthorizationCode, Token, utcnow
 from tests.helpers import (
     ISSUER,
+    ClientInfo,
     bearer,
     obtain_code,
+    pkce_pair,
     redeem,
     refresh,
     rfc6749_safe,
@@ -93,6 +95,48 @@ def test_code_reuse_revokes_tokens_in_the_database(client, factory, app):
         assert len(tokens) == 1
         assert tokens[0].access_token_revoked_at is not None
         assert tokens[0].refresh_token_revoked_at is not None
+
+
+@pytest.mark.parametrize("public", [True, False])
+@pytest.mark.parametrize("bad", ["wrong_verifier", "no_verifier", "wrong_redirect_uri"])
+def test_replay_that_fails_pkce_or_redirect_check_revokes_nothing(client, factory, public, bad):
+    """A stranger who saw a used code cannot sign its user out: a replay with a wrong
+    code_verifier (or redirect_uri) is refused and the first tokens stay valid."""
+    rp = factory.client(public=public)
+    code, verifier, _ = obtain_code(client, rp, factory.account())
+    first = redeem(client, rp, code, verifier)
+    assert first.status_code == 200
+    other_verifier, _ = pkce_pair()
+    replay = {
+        "wrong_verifier": lambda: redeem(client, rp, code, other_verifier),
+        "no_verifier": lambda: redeem(client, rp, code, None),
+        "wrong_redirect_uri": lambda: redeem(
+            client, rp, code, verifier, redirect_uri=rp.redirect_uri + "x"
+        ),
+    }[bad]()
+    assert replay.status_code == 400
+    assert replay.json["error"] in ("invalid_grant", "invalid_request")
+    assert client.get("/userinfo", headers=bearer(first.json["access_token"])).status_code == 200
+    assert refresh(client, rp, first.json["refresh_token"]).status_code == 200
+
+
+def test_replay_without_client_authentication_revokes_nothing(client, factory):
+    """A confidential client's used code replayed with a wrong secret is 401 and harmless."""
+    rp = factory.client()
+    code, verifier, _ = obtain_code(client, rp, factory.account())
+    first = redeem(client, rp, code, verifier)
+    stranger = ClientInfo(rp.client_id, "not-the-secret", rp.redirect_uri)
+    assert redeem(client, stranger, code, verifier).status_code == 401
+    assert client.get("/userinfo", headers=bearer(first.json["access_token"])).status_code == 200
+
+
+def test_genuine_replay_of_a_public_clients_code_revokes_the_family(client, factory):
+    """The public client itself (right verifier) replaying its code revokes what it got."""
+    rp = factory.client(public=True)
+    code, verifier, _ = obtain_code(client, rp, factory.account())
+    first = redeem(client, rp, code, verifier)
+    assert_token_error(redeem(client, rp, code, verifier), 400, "invalid_grant")
+    assert client.get("/userinfo", headers=bearer(first.json["access_token"])).status_code == 401
 
 
 def test_expired_code_is_refused(client, factory, app):
