@@ -28,6 +28,8 @@ class Step:
     interaction: Interaction
     client: Client
     scope: str
+    #: The validated grant, so the step's own form can finish the request.
+    grant: object = None
 
     @property
     def login_hint(self) -> str:
@@ -78,19 +80,31 @@ def resume(interaction: Interaction, browser: BrowserSession | None) -> Response
     if step is None:
         return _issue(grant, browser, interaction)
     scope = pauses.granted_scope(interaction.params, grant.client)
-    return Step(step, interaction, grant.client, scope)
+    return Step(step, interaction, grant.client, scope, grant)
 
 
 def decide(interaction: Interaction, browser: BrowserSession, allow: bool) -> Response:
-    """Answer the consent screen: remember and issue a code, or send access_denied."""
-    grant = _revalidate(interaction, browser)
-    if isinstance(grant, Response):
-        return grant
+    """Answer the consent screen: remember and issue a code, or send access_denied.
+
+    Allowing completes only the consent step: while the request still wants a sign-in
+    (``prompt=login``, ``max_age``, an ``id_token_hint`` naming someone else) or a
+    registration, the browser goes back to that page instead of receiving a code
+    whose ``auth_time`` would be the old sign-in.
+    """
     if not allow:
-        return _deny(interaction, grant)
-    scope = pauses.granted_scope(interaction.params, grant.client)
-    pauses.remember_consent(browser.account_id, grant.client, scope)
-    return _issue(grant, browser, interaction)
+        return deny(interaction)
+    outcome = resume(interaction, browser)
+    if isinstance(outcome, Response):
+        return outcome  # answered already (nothing was left to ask), or refused
+    if outcome.name != pauses.CONSENT:
+        return back_to(interaction)
+    pauses.remember_consent(browser.account_id, outcome.client, outcome.scope)
+    return _issue(outcome.grant, browser, interaction)
+
+
+def back_to(interaction: Interaction) -> Response:
+    """Send the browser to the page the paused request needs now."""
+    return redirect(url_for("web.interaction", uid=interaction.uid), code=303)
 
 
 def deny(interaction: Interaction) -> Response:

@@ -225,6 +225,11 @@ def switch_view(uid: str):
     paused = pauses.load(uid, browser_secret())
     if paused is None:
         return expired_page()
+    outcome = authorization.resume(paused, current_session())
+    if isinstance(outcome, Response):
+        return outcome
+    if outcome.name != pauses.REGISTER:  # the choice is offered on the registration page only
+        return authorization.back_to(paused)
     if request.form.get("view") == "register":
         if not registration.may_register_without_invitation(pauses.client_of(paused)):
             return expired_page()

@@ -103,6 +103,11 @@ def interaction_login(uid: str):
     paused = pauses.load(uid, browser_secret())
     if paused is None:
         return registration.expired_page()
+    outcome = authorization.resume(paused, current_session())
+    if isinstance(outcome, Response):
+        return outcome
+    if outcome.name not in (pauses.LOGIN, pauses.REGISTER):  # no sign-in is asked for
+        return authorization.back_to(paused)
     form = SignInForm()
     if form.validate_on_submit():
         account = authenticate(form.email.data, form.password.data)
@@ -111,9 +116,6 @@ def interaction_login(uid: str):
             pauses.mark_signed_in(paused)
             return redirect(url_for("web.interaction", uid=uid), code=303)
         form.password.errors.append(translate("bad_credentials"))
-    outcome = authorization.resume(paused, current_session())
-    if isinstance(outcome, Response):
-        return outcome
     return _sign_in_page(outcome, form, status=400)
 
 

@@ -362,3 +362,51 @@ def test_interaction_belongs_to_the_browser_that_started_it(client, factory, app
     page = stranger.get(response.location)
     assert page.status_code == 400
     assert b'name="password"' not in page.data
+
+
+# -- step-up cannot be skipped ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("first_party", [True, False])
+@pytest.mark.parametrize("step_up", ["prompt_login", "max_age_0", "hint_for_someone_else"])
+def test_consent_post_cannot_skip_a_required_sign_in(client, factory, app, step_up, first_party):
+    """While the request still wants a fresh sign-in, POSTing the consent form (valid
+    CSRF token, allow) issues no code: the browser is sent back to the sign-in page."""
+    rp = factory.client(first_party=first_party)
+    person = factory.account()
+    extra = {"prompt_login": {"prompt": "login"}, "max_age_0": {"max_age": "0"}}.get(step_up, {})
+    if step_up == "hint_for_someone_else":
+        other = factory.account(email="bob@example.com", given_name="Bob")
+        extra = {"id_token_hint": _id_token(app.test_client(), rp, other)}
+    assert sign_in(client, person).status_code == 303
+    backdate_sessions(app, 5)
+    response, _, _ = start(client, rp, **extra)
+    assert response.status_code == 303 and "/interaction/" in response.location
+    posted = consent(client, response.location, allow=True)
+    assert posted.status_code == 303
+    assert urlsplit(posted.location).path == urlsplit(response.location).path
+    assert b'name="password"' in client.get(posted.location).data
+
+
+def test_sign_in_post_when_no_sign_in_is_asked_for_changes_nothing(client, factory, app):
+    """A sign-in POST to a request that only wants consent does not sign anyone in."""
+    rp = factory.client(first_party=False)
+    ada = factory.account()
+    bob = factory.account(email="bob@example.com", given_name="Bob")
+    assert sign_in(client, ada).status_code == 303
+    response, _, _ = start(client, rp)
+    posted = sign_in_at(client, response.location, bob.email, bob.password)
+    assert posted.status_code == 303
+    assert urlsplit(posted.location).path == urlsplit(response.location).path
+    assert b"Bob" not in client.get("/account").data
+
+
+def _id_token(browser, rp, person) -> str:
+    """An ID token for ``person`` from ``rp``, consenting when the client asks."""
+    response, params, verifier = start(browser, rp)
+    response = sign_in_at(browser, response.location, person.email, person.password)
+    answer = browser.get(response.location)
+    if answer.status_code == 200:  # the consent page of a third-party client
+        answer = consent(browser, response.location, allow=True)
+    code = assert_code_redirect(answer, params)
+    return redeem(browser, rp, code, verifier).json["id_token"]
