@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -43,6 +45,10 @@ def _env_json(name: str, default):
     except ValueError:
         raise ConfigurationError(f"{name} is not valid JSON") from None
 
+
+#: Production wants a SECRET_KEY of at least this many characters, and none of these.
+MIN_SECRET_KEY_LENGTH = 32
+DEV_SECRETS = ("dev-only-not-secret", "testing-secret-key")
 
 #: Who may register (spec §3.5); a client's own ``signup_mode`` overrides the setting.
 SIGNUP_MODES = ("public", "restricted", "closed")
@@ -205,7 +211,10 @@ class Config:
     MAIL_FROM: str = _env("MAIL_FROM", "Vestibule <no-reply@localhost>") or ""
     #: Seconds to wait for the SMTP server on each step before the attempt counts as failed.
     MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 10)
-    #: ``http`` (POST JSON to SMS_HTTP_URL) or ``console`` (print the message).
+    #: ``http`` (POST JSON to SMS_HTTP_URL), ``console`` (print the message; not in
+    #: production: it writes invitation links into logs) or ``off`` (no SMS: an SMS
+    #: fails at once and stays in the outbox as dead). ``off`` in production, ``console``
+    #: elsewhere, unless set.
     SMS_BACKEND: str = _env("SMS_BACKEND", "console") or "console"
     #: The provider's (or your gateway's) endpoint: ``{"to", "from", "text", "id"}`` as JSON.
     SMS_HTTP_URL: str | None = _env("SMS_HTTP_URL")
@@ -232,8 +241,12 @@ class Config:
 
     #: Authlib refuses http:// URLs unless this is set; development and tests only.
     AUTHLIB_INSECURE_TRANSPORT = False
-    #: Trust one proxy hop for X-Forwarded-* (TLS is terminated by the proxy in production).
-    PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 1)
+    #: Proxies in front of the app whose ``X-Forwarded-For/-Proto/-Host`` are trusted
+    #: (0: none). Set it to the number of proxies that each append to those headers
+    #: (1 behind one TLS-terminating proxy). With more hops than really exist, anyone
+    #: can forge ``X-Forwarded-For`` and escape the per-address rate limits; the app
+    #: logs the value it runs with at start-up.
+    PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
     #: Seconds a form's CSRF token stays valid (1 hour).
     WTF_CSRF_TIME_LIMIT = 3600
     #: Flask-WTF's HTTPS check wants a same-origin ``Referer``, which our
@@ -254,9 +267,10 @@ class Config:
     PLAYGROUND_CLIENT_SECRET: str | None = _env("PLAYGROUND_CLIENT_SECRET")
 
     @classmethod
-    def validate(cls) -> None:
-        """Raise ConfigurationError when a required setting is missing or wrong."""
-        if cls.SIGNUP_MODE not in SIGNUP_MODES:
+    def validate(cls, config: Mapping[str, Any]) -> None:
+        """Raise ConfigurationError when a setting of ``config`` (this class's values
+        with the app's overrides) is missing or wrong."""
+        if config["SIGNUP_MODE"] not in SIGNUP_MODES:
             raise ConfigurationError(f"SIGNUP_MODE must be one of {', '.join(SIGNUP_MODES)}")
 
 
@@ -312,19 +326,42 @@ class ProductionConfig(Config):
     """gunicorn behind a TLS-terminating proxy, PostgreSQL, Redis."""
 
     ENV_NAME = "production"
+    SMS_BACKEND: str = _env("SMS_BACKEND", "off") or "off"
 
     @classmethod
-    def validate(cls) -> None:
-        super().validate()
-        missing = [name for name in ("SECRET_KEY", "ISSUER") if not getattr(cls, name)]
+    def validate(cls, config: Mapping[str, Any]) -> None:
+        super().validate(config)
+        missing = [name for name in ("SECRET_KEY", "ISSUER") if not config[name]]
         if missing:
             raise ConfigurationError(f"production needs {', '.join(missing)} in the environment")
-        if not str(cls.ISSUER).startswith("https://"):
+        if not str(config["ISSUER"]).startswith("https://"):
             raise ConfigurationError("production ISSUER must be an https:// URL")
-        if not cls.SQLALCHEMY_DATABASE_URI:
+        if not config["SQLALCHEMY_DATABASE_URI"]:
             raise ConfigurationError("production needs DATABASE_URL")
-        if cls.PLAYGROUND_ENABLED and not cls.PLAYGROUND_CLIENT_SECRET:
+        if config["PLAYGROUND_ENABLED"] and not config["PLAYGROUND_CLIENT_SECRET"]:
             raise ConfigurationError("PLAYGROUND_ENABLED needs PLAYGROUND_CLIENT_SECRET")
+        problems = development_only_settings(config)
+        if problems:
+            raise ConfigurationError("production refuses " + "; ".join(problems))
+
+
+def development_only_settings(config: Mapping[str, Any]) -> list[str]:
+    """Settings that only suit development, each saying what to do instead."""
+    problems = []
+    key = config["SECRET_KEY"] or ""
+    if len(key) < MIN_SECRET_KEY_LENGTH or key in DEV_SECRETS:
+        problems.append(
+            f"this SECRET_KEY: use at least {MIN_SECRET_KEY_LENGTH} random characters "
+            '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+        )
+    for name in ("MAIL_BACKEND", "SMS_BACKEND"):
+        if config[name] == "console":
+            problems.append(f"{name}=console (it prints invitation links into logs)")
+    if config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"]:
+        problems.append("WEBHOOK_ALLOW_PRIVATE_ADDRESSES (webhooks could reach internal hosts)")
+    if config["AUTHLIB_INSECURE_TRANSPORT"] or not config["SESSION_COOKIE_SECURE"]:
+        problems.append("plain http (AUTHLIB_INSECURE_TRANSPORT, SESSION_COOKIE_SECURE off)")
+    return problems
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -22,17 +23,15 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     config_cls = config if isinstance(config, type) else load_config(config)
-    config_cls.validate()
     app.config.from_object(config_cls)
     app.config.update(overrides)
+    config_cls.validate(app.config)
     from app.accounts.fields import parse_fields
 
     parse_fields(app.config["REGISTRATION_FIELDS"])  # a bad field list stops start-up
     if app.config["AUTHLIB_INSECURE_TRANSPORT"]:
         os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
-    if app.config["PROXY_FIX_HOPS"]:
-        hops = app.config["PROXY_FIX_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    _trust_proxies(app)
 
     _init_extensions(app)
     from app.oauth.server import init_oauth
@@ -58,6 +57,20 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
 
     init_dashboard(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Believe ``X-Forwarded-*`` from PROXY_FIX_HOPS proxies, and say so at start-up:
+    the client address every rate limit counts by depends on it."""
+    hops = app.config["PROXY_FIX_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    if app.config["ENV_NAME"] == "production":
+        if app.logger.level == logging.NOTSET:
+            app.logger.setLevel(logging.INFO)
+        app.logger.info(
+            "trusting X-Forwarded-For/-Proto/-Host from %d proxy hop(s) (PROXY_FIX_HOPS)", hops
+        )
 
 
 def _init_extensions(app: Flask) -> None:

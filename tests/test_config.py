@@ -49,3 +49,44 @@ def test_production_cookies_are_secure():
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+PRODUCTION = {
+    "SECRET_KEY": "s" * 32,
+    "ISSUER": "https://id.example",
+    "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    "MAIL_SERVER": "smtp.example.com",
+}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "complaint"),
+    [
+        ({"SMS_BACKEND": "console"}, "SMS_BACKEND=console"),
+        ({"MAIL_BACKEND": "console"}, "MAIL_BACKEND=console"),
+        ({"WEBHOOK_ALLOW_PRIVATE_ADDRESSES": True}, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "dev-only-not-secret"}, "SECRET_KEY"),
+        ({"AUTHLIB_INSECURE_TRANSPORT": True}, "plain http"),
+        ({"SESSION_COOKIE_SECURE": False}, "plain http"),
+    ],
+)
+def test_production_refuses_development_only_settings(overrides, complaint):
+    """Production does not start with a setting that only suits development."""
+    with pytest.raises(ConfigurationError, match=complaint):
+        create_app(_production(**PRODUCTION), **overrides)
+
+
+def test_production_defaults_start_with_sms_off_and_no_trusted_proxy():
+    """Out of the box production has SMS off (not printed) and trusts no proxy, so a
+    forged X-Forwarded-For cannot pick the address rate limits count by."""
+    app = create_app(_production(**PRODUCTION))
+    assert app.config["SMS_BACKEND"] == "off"
+    assert app.config["PROXY_FIX_HOPS"] == 0
+
+
+def test_production_logs_the_trusted_proxy_hops(caplog):
+    """Start-up says how many proxy hops are trusted for X-Forwarded-*."""
+    with caplog.at_level("INFO"):
+        create_app(_production(**PRODUCTION), PROXY_FIX_HOPS=1)
+    assert "from 1 proxy hop(s)" in caplog.text

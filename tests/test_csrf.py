@@ -7,9 +7,11 @@ does in production behind TLS (the production tier walks the same forms in Chrom
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
-from tests.helpers import authorize_params, csrf_token, pkce_pair
+from tests.helpers import authorize_params, csrf_token, pkce_pair, sign_in_at
 
 HTTPS = "https://localhost"
 #: What Chromium sends on a same-origin form POST under ``no-referrer``.
@@ -104,3 +106,39 @@ def test_relying_parties_may_still_post_to_authorize_cross_site(client, factory)
     )
     assert response.status_code == 303
     assert "/interaction/" in response.location
+
+
+def test_sign_in_renews_the_csrf_secret(client, factory):
+    """A CSRF token issued before signing in (e.g. planted by someone who fixed the
+    session) no longer works afterwards; a fresh page's token does."""
+    account = factory.account()
+    before = csrf_token(client.get("/login", base_url=HTTPS).get_data(as_text=True))
+    response = client.post(
+        "/login",
+        data={"csrf_token": before, "email": account.email, "password": account.password},
+        base_url=HTTPS,
+    )
+    assert response.status_code == 303
+    stale = client.post("/logout/confirm", data={"csrf_token": before}, base_url=HTTPS)
+    assert stale.status_code == 400
+    after = csrf_token(client.get("/login", base_url=HTTPS).get_data(as_text=True))
+    assert after != before
+
+
+def test_sign_in_renews_the_browser_binding_and_keeps_the_paused_request(client, factory):
+    """Signing in renews the browser-binding secret; the request paused before it moves
+    along, so the sign-in still resumes it with a code."""
+    rp = factory.client()
+    account = factory.account()
+    with client.session_transaction(base_url=HTTPS) as session:
+        assert "browser" not in session
+    _, challenge = pkce_pair()
+    started = client.get("/authorize?" + urlencode(authorize_params(rp, challenge)), base_url=HTTPS)
+    with client.session_transaction(base_url=HTTPS) as session:
+        before = session["browser"]
+    signed_in = sign_in_at(client, started.location, account.email, account.password)
+    assert signed_in.status_code == 303
+    with client.session_transaction(base_url=HTTPS) as session:
+        assert session["browser"] != before
+    resumed = client.get(signed_in.location, base_url=HTTPS)
+    assert resumed.status_code in (302, 303) and "code=" in resumed.location

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, session
-from sqlalchemy import select
+from flask import current_app, g, session
+from sqlalchemy import select, update
 
 from app.crypto import hash_secret, new_secret
 from app.extensions import db
-from app.models import Account, BrowserSession, utcnow
+from app.models import Account, BrowserSession, Interaction, utcnow
 
 _SID = "sid"
 _BROWSER = "browser"
@@ -18,6 +18,7 @@ _BROWSER = "browser"
 def start_session(account: Account) -> BrowserSession:
     """Sign ``account`` in on this browser, replacing any earlier session."""
     end_session()
+    _renew_secrets()
     secret = new_secret()
     now = utcnow()
     row = BrowserSession(
@@ -31,6 +32,22 @@ def start_session(account: Account) -> BrowserSession:
     db.session.commit()
     session[_SID] = secret
     return row
+
+
+def _renew_secrets() -> None:
+    """Forget what this browser held before signing in (session fixation): a new CSRF
+    secret and a new browser-binding secret, its paused requests moved to the new one.
+    Other values (the playground's own flow state) stay."""
+    old = session.pop(_BROWSER, None)
+    field = current_app.config["WTF_CSRF_FIELD_NAME"]
+    session.pop(field, None)
+    g.pop(field, None)  # Flask-WTF's per-request copy of the token
+    if isinstance(old, str):
+        db.session.execute(
+            update(Interaction)
+            .where(Interaction.browser_hash == hash_secret(old))
+            .values(browser_hash=hash_secret(browser_secret()))
+        )
 
 
 def current_session() -> BrowserSession | None:

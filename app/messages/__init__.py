@@ -52,7 +52,7 @@ def check_settings(config) -> None:
     development and tests) needs MAIL_SERVER, ``SMS_BACKEND=http`` needs SMS_HTTP_URL.
     """
     _one_of(config, "MAIL_BACKEND", ("smtp", "console"))
-    _one_of(config, "SMS_BACKEND", ("http", "console"))
+    _one_of(config, "SMS_BACKEND", ("http", "console", "off"))
     if config["MAIL_BACKEND"] == "smtp":
         _check_smtp(config)
     if config["SMS_BACKEND"] == "http":

@@ -1,4 +1,5 @@
-"""SMS delivery: a webhook-style HTTP provider (``SMS_BACKEND=http``) or the console.
+"""SMS delivery: a webhook-style HTTP provider (``SMS_BACKEND=http``), the console
+(development), or ``off`` (an SMS fails at once, permanently).
 
 The HTTP provider POSTs ``{"to", "from", "text", "id"}`` as JSON to SMS_HTTP_URL with
 the SMS_HTTP_AUTH_HEADER header. ``id`` is the outbox item's public id, the same on
@@ -25,6 +26,8 @@ RETRYABLE_4XX = (408, 429)
 def send_sms(item: OutboxItem, payload: dict[str, Any]) -> Outcome:
     """Deliver an SMS item with the configured backend."""
     config = current_app.config
+    if config["SMS_BACKEND"] == "off":
+        return Outcome(ok=False, error="SMS is off (SMS_BACKEND=off)", permanent=True)
     if config["SMS_BACKEND"] == "console":
         print(
             f"--- sms (SMS_BACKEND=console) {item.public_id}\nTo: {payload['to']}\n\n"

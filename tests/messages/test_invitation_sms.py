@@ -78,3 +78,14 @@ def test_console_sms_backend_prints(app, invite, capsys):
     printed = capsys.readouterr().out
     assert "To: +4915112345678" in printed and created["short_link"] in printed
     assert outbox(app)[0].state == "sent"
+
+
+def test_sms_off_fails_at_once_and_prints_nothing(app, invite, monkeypatch, capsys):
+    """SMS_BACKEND=off (production's default): the SMS is dead after one try, with a
+    clear reason, and its link is neither sent nor printed."""
+    monkeypatch.setitem(app.config, "SMS_BACKEND", "off")
+    created = invite(mobile_number="+4915112345678")
+    assert run_worker(app) == 1
+    [item] = outbox(app)
+    assert item.state == "dead" and "SMS_BACKEND=off" in item.last_error
+    assert created["short_link"] not in capsys.readouterr().out

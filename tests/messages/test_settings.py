@@ -24,10 +24,13 @@ def test_production_smtp_needs_a_server():
     assert app.config["MAIL_PORT"] == 587 and app.config["MAIL_SECURITY"] == "starttls"
 
 
-def test_console_backend_needs_no_server():
-    """MAIL_BACKEND=console starts anywhere (development's default)."""
+def test_console_backend_needs_no_server_but_production_refuses_it():
+    """MAIL_BACKEND=console starts without a server in development (its default);
+    production refuses it, as it would print invitation links into the logs."""
+    assert create_app("development", MAIL_BACKEND="console", MAIL_SERVER=None)
     prod = type("Prod", (ProductionConfig,), PRODUCTION)
-    assert create_app(prod, MAIL_BACKEND="console", MAIL_SERVER=None)
+    with pytest.raises(ConfigurationError, match="MAIL_BACKEND=console"):
+        create_app(prod, MAIL_BACKEND="console", MAIL_SERVER=None)
 
 
 @pytest.mark.parametrize(
@@ -39,7 +42,7 @@ def test_console_backend_needs_no_server():
         ({"MAIL_BACKEND": "smtp", "MAIL_SERVER": "mx", "MAIL_PORT": 0}, "MAIL_PORT"),
         ({"MAIL_BACKEND": "smtp", "MAIL_SERVER": "mx", "MAIL_FROM": "Vestibule"}, "MAIL_FROM"),
         ({"MAIL_BACKEND": "smtp", "MAIL_SERVER": "mx", "MAIL_USERNAME": "u"}, "MAIL_PASSWORD"),
-        ({"SMS_BACKEND": "twilio"}, "SMS_BACKEND must be one of http, console"),
+        ({"SMS_BACKEND": "twilio"}, "SMS_BACKEND must be one of http, console, off"),
         ({"SMS_BACKEND": "http"}, "SMS_HTTP_URL"),
         ({"SMS_BACKEND": "http", "SMS_HTTP_URL": "file:///etc/passwd"}, "SMS_HTTP_URL"),
         (
