@@ -71,8 +71,9 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
             ),
             "aud": token.client.client_id,
         }
-        if token.presented == "access_token":
-            payload["token_type"] = "Bearer"
+        # RFC 7662's token_type: "Bearer" for access tokens; a refresh token is not one,
+        # and says so with its RFC 7009 type name rather than by leaving the field out.
+        payload["token_type"] = "Bearer" if token.presented == "access_token" else "refresh_token"
         if token.account is not None:
             payload["sub"] = token.account.sub
             if token.account.email:

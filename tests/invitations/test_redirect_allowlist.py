@@ -33,8 +33,18 @@ def bare_app():
         ("https://intranet.example/", False),
         ("http://app.example/", False),
         ("https://app.example/" + "x" * 2100, False),
+        # Compared as the browser will follow it: dot segments resolved.
+        ("https://intranet.example/hr/../admin", False),
+        ("https://intranet.example/hr/%2e%2e/admin", False),
+        ("https://intranet.example/hr/%2E%2E/%2e%2e/x", False),
+        ("https://intranet.example/hr/./start", True),
+        ("https://intranet.example/hr/a/../start", True),
+        ("https://intranet.example/hr/..", False),
+        ("https://intranet.example/hr\\..\\admin", False),
+        ("https://intranet.example/hr/\t../admin", False),
     ],
 )
 def test_prefixes_match_whole_segments(bare_app, url, allowed):
+    """A prefix allows whole path segments under it, after dot segments are resolved."""
     with bare_app.app_context():
         assert redirect_allowed(url) is allowed

@@ -168,12 +168,13 @@ def test_introspecting_a_valid_access_token(client, factory):
 
 
 def test_introspecting_a_refresh_token(client, factory):
-    """A live refresh token is active; once rotated it is inactive."""
+    """A live refresh token is active with token_type refresh_token (it is no bearer
+    access token); once rotated it is inactive."""
     rp = factory.client()
     tokens = obtain_tokens(client, rp, factory.account())
     body = introspect(client, rp, tokens["refresh_token"], token_type_hint="refresh_token").json
     assert body["active"] is True and body["client_id"] == rp.client_id
-    assert "token_type" not in body
+    assert body["token_type"] == "refresh_token"
     assert refresh(client, rp, tokens["refresh_token"]).status_code == 200
     assert introspect(client, rp, tokens["refresh_token"]).json == {"active": False}
 
