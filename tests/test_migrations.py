@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from sqlalchemy import inspect
 
 from app import create_app
 from app.extensions import db
+from app.oauth import keys
 from tests.conftest import postgres_url_or_skip, private_schema
 
 
@@ -60,3 +67,76 @@ def test_db_check_works_before_the_folder_exists(tmp_path):
     assert database.exists()
     with app.app_context():
         db.engine.dispose()
+
+
+def test_0006_seals_clear_signing_keys_and_its_downgrade_unseals_them(empty_database_url):
+    """Keys stored in clear before 0006 come out sealed, in the right states and still
+    signing; the downgrade gives the clear keys back and retires keys that never signed."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_database_url)
+    clear = {name: RSAKey.generate_key(2048, auto_kid=True) for name in ("old", "prior", "newest")}
+    with app.app_context():
+        upgrade(revision="0005")
+        _insert_clear_keys(clear)
+        upgrade()
+        stored = _stored_signing_keys()
+        secret = clear["newest"].as_dict(private=True)["d"]
+        assert not any('"d"' in str(row) or secret in str(row) for row in stored)
+        assert {row["kid"]: row["state"] for row in stored} == {
+            clear["old"].kid: "retired",
+            clear["prior"].kid: "previous",
+            clear["newest"].kid: "current",
+        }
+        _assert_signs_and_verifies(clear["newest"].kid)
+        upcoming = keys.publish_next_key().kid
+        db.session.remove()
+        downgrade(revision="0005")
+        restored = {row["kid"]: row for row in _stored_signing_keys()}
+        for key in clear.values():
+            assert json.loads(_as_json(restored[key.kid]["private_jwk"])) == key.as_dict(
+                private=True
+            )
+        assert restored[upcoming]["retired_at"] is not None
+        assert restored[clear["newest"].kid]["retired_at"] is None
+        db.engine.dispose()
+
+
+_signing_keys_0005 = sa.table(
+    "signing_keys",
+    sa.column("kid", sa.String),
+    sa.column("alg", sa.String),
+    sa.column("private_jwk", sa.JSON),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("retired_at", sa.DateTime(timezone=True)),
+)
+
+
+def _insert_clear_keys(clear: dict[str, RSAKey]) -> None:
+    now = datetime.now(UTC)
+    ages = {"old": (timedelta(days=2), now - timedelta(days=1)), "prior": (timedelta(days=1), None)}
+    ages["newest"] = (timedelta(hours=1), None)
+    for name, key in clear.items():
+        age, retired_at = ages[name]
+        values = {"kid": key.kid, "alg": "RS256", "private_jwk": key.as_dict(private=True)}
+        values.update(created_at=now - age, retired_at=retired_at)
+        db.session.execute(_signing_keys_0005.insert().values(values))
+    db.session.commit()
+
+
+def _stored_signing_keys() -> list[dict]:
+    rows = db.session.execute(sa.text("SELECT * FROM signing_keys ORDER BY id")).mappings()
+    result = [dict(row) for row in rows]
+    db.session.commit()
+    return result
+
+
+def _as_json(value) -> str:
+    # Read back raw: SQLite hands JSON over as text, PostgreSQL as a parsed value.
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _assert_signs_and_verifies(kid: str) -> None:
+    signer = keys.ensure_signing_key()
+    assert signer.kid == kid
+    header = {"alg": "RS256", "kid": kid}
+    token = jwt.encode(header, {"sub": "x"}, keys.private_key(signer), ["RS256"])
+    assert jwt.decode(token, keys.verification_keys(), algorithms=["RS256"]).header["kid"] == kid

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.accounts import Account
@@ -161,16 +161,26 @@ class Consent(Base):
 
 
 class SigningKey(Base):
-    """A private JWK that signs ID tokens. The newest published key signs; older
-    published keys stay in the JWKS so tokens they signed still verify."""
+    """A key pair that signs ID tokens, moving through four states in order.
+
+    ``next`` is published in the JWKS but does not sign yet, so relying parties can
+    fetch it before it is used; ``current`` signs (one at a time); ``previous`` stays
+    published so tokens it signed still verify; ``retired`` has left the JWKS.
+    """
 
     __tablename__ = "signing_keys"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The RFC 7638 thumbprint of the public key; a key never changes under its kid.
     kid: Mapped[str] = mapped_column(String(64), unique=True)
     alg: Mapped[str] = mapped_column(String(8), default="RS256")
-    #: The private key as a JWK dict.
-    private_jwk: Mapped[dict] = mapped_column(JSON)
+    #: ``next``, ``current``, ``previous`` or ``retired``.
+    state: Mapped[str] = mapped_column(String(16), default="next")
+    #: The JWKS entry, in clear: public members only, with ``kid``, ``use`` and ``alg``.
+    public_jwk: Mapped[dict] = mapped_column(JSON)
+    #: The private JWK as JSON, sealed with a key derived from SECRET_KEY (app/crypto.py).
+    private_jwk_sealed: Mapped[str] = mapped_column(Text)
+    #: When the key was made, and so first published.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: Set when the key leaves the JWKS (two rotations after it was created).
+    #: Set when the key leaves the JWKS.
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
