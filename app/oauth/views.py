@@ -3,13 +3,23 @@ introspect and RP-initiated logout."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from app.accounts.sessions import browser_secret, current_session, end_session
 from app.errors import error_page
 from app.extensions import csrf, limiter
 from app.oauth import authorization, keys
 from app.oauth.claims import user_claims
+from app.oauth.documents import Document
 from app.oauth.logout import LogoutError, validate_logout
 from app.oauth.metadata import server_metadata
 from app.oauth.server import authorization_server, resource_protector
@@ -29,13 +39,24 @@ def _no_store(response):
 @bp.get("/.well-known/oauth-authorization-server")
 def metadata():
     """OpenID Provider Metadata and RFC 8414 metadata (the same document)."""
-    return jsonify(server_metadata())
+    return _static(Document.of(server_metadata()))
 
 
 @bp.get("/jwks.json")
 def jwks():
     """Public signing keys, each with its ``kid``."""
-    return jsonify(keys.public_jwks())
+    return _static(keys.jwks_document())
+
+
+def _static(document: Document) -> Response:
+    # Served like a static file: relying parties revalidate with If-None-Match and
+    # get a 304, and caches keep it JWKS_MAX_AGE seconds, the delay a published
+    # next key should wait before it signs.
+    response = Response(document.body, mimetype="application/json")
+    response.set_etag(document.etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = current_app.config["JWKS_MAX_AGE"]
+    return response.make_conditional(request)
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
