@@ -27,13 +27,13 @@ def register_cli(app: Flask) -> None:
     """Attach the command groups to ``app``."""
     app.cli.add_command(clients)
     app.cli.add_command(users)
-    app.cli.add_command(keys_group)
     app.cli.add_command(invitations)
     app.cli.add_command(seed)
+    from app.oauth.cli import keys_group
     from app.outbox.cli import outbox, purge, worker
     from app.webhooks.cli import webhooks
 
-    for command in (worker, outbox, purge, webhooks):
+    for command in (keys_group, worker, outbox, purge, webhooks):
         app.cli.add_command(command)
 
 
@@ -195,19 +195,6 @@ def users_password_link(email_or_sub, expires_in, notify, lang):
             ("emailed_to", row.account.email if notify else None),
         ]
     )
-
-
-@click.group("keys")
-def keys_group():
-    """Manage ID-token signing keys."""
-
-
-@keys_group.command("rotate")
-@with_appcontext
-def keys_rotate():
-    """Add a new signing key; the previous one stays in the JWKS."""
-    row = keys.rotate_keys()
-    click.echo(f"new signing key kid={row.kid}")
 
 
 #: The actor recorded on invitations and events the CLI creates or changes.

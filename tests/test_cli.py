@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from app.crypto import hash_secret
 from app.extensions import db
-from app.models import Account, Client, SigningKey
+from app.models import Account, Client, SigningKey, utcnow
+from app.oauth import keys
+from tests.helpers import update_rows
 
 
 def test_clients_create_prints_secret_once_and_stores_hash(app):
@@ -142,6 +145,36 @@ def test_keys_rotate_keeps_previous_key_published(app, client):
     with app.app_context():
         assert len(db.session.scalars(select(SigningKey)).all()) == 3
         assert all("d" not in k for k in third)  # never a private part
+
+
+def test_keys_publish_next_then_rotate(app, client):
+    """`keys publish-next` publishes a key that does not sign; `keys rotate` later makes
+    it sign without a warning, and `keys list` shows each key's state."""
+    runner = app.test_cli_runner()
+    [current] = [k["kid"] for k in client.get("/jwks.json").json["keys"]]
+    published = runner.invoke(args=["keys", "publish-next"])
+    assert published.exit_code == 0, published.output
+    upcoming = re.search(r"kid=(\S+)", published.output).group(1)
+    assert {k["kid"] for k in client.get("/jwks.json").json["keys"]} == {current, upcoming}
+    with app.app_context():
+        assert keys.ensure_signing_key().kid == current
+    update_rows(app, SigningKey, {"kid": upcoming}, created_at=utcnow() - timedelta(hours=1))
+    rotated = runner.invoke(args=["keys", "rotate"])
+    assert rotated.exit_code == 0 and f"kid={upcoming}" in rotated.output
+    assert "warning" not in rotated.output
+    listing = runner.invoke(args=["keys", "list"]).output.splitlines()
+    assert [line.split("\t")[:2] for line in listing] == [
+        [current, "previous"],
+        [upcoming, "current"],
+    ]
+
+
+def test_keys_rotate_in_one_step_warns_about_cached_jwks(app, client):
+    """A one-step rotation still works but warns that cached JWKS lack the new kid."""
+    client.get("/jwks.json")
+    result = app.test_cli_runner().invoke(args=["keys", "rotate"])
+    assert result.exit_code == 0
+    assert "warning" in result.output and "JWKS_MAX_AGE (300 s)" in result.output
 
 
 def test_seed_refused_outside_development(app):
