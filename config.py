@@ -77,6 +77,15 @@ class Config:
     RATELIMIT_KEY_PREFIX: str = _env("RATELIMIT_KEY_PREFIX", "vestibule") or "vestibule"
     #: Attempts allowed on the sign-in forms per client address (Flask-Limiter syntax).
     SIGN_IN_RATE_LIMIT: str = _env("SIGN_IN_RATE_LIMIT", "10 per minute") or ""
+    #: Failed password checks for one address (across every form, from any client
+    #: address) before a back-off starts; then no password is checked for it for
+    #: SIGN_IN_BACKOFF_BASE seconds, doubled at each further failure up to
+    #: SIGN_IN_BACKOFF_MAX. A success, or SIGN_IN_FAILURE_WINDOW seconds without a
+    #: failure, starts the count afresh.
+    SIGN_IN_FREE_FAILURES = _env_int("SIGN_IN_FREE_FAILURES", 5)
+    SIGN_IN_BACKOFF_BASE = _env_int("SIGN_IN_BACKOFF_BASE", 30)
+    SIGN_IN_BACKOFF_MAX = _env_int("SIGN_IN_BACKOFF_MAX", 15 * 60)
+    SIGN_IN_FAILURE_WINDOW = _env_int("SIGN_IN_FAILURE_WINDOW", 24 * 3600)
     #: Requests allowed on the token endpoint per client address.
     TOKEN_RATE_LIMIT: str = _env("TOKEN_RATE_LIMIT", "120 per minute") or ""
 

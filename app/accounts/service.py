@@ -17,6 +17,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
 from app import events
+from app.accounts import throttle
 from app.accounts.passwords import hash_password, needs_rehash, verify_password
 from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
@@ -438,14 +439,22 @@ def enable(sub: str, actor: str) -> Account:
 
 
 def authenticate(email: str, password: str) -> Account | None:
-    """The account these credentials open, or None. Rehashes outdated hashes."""
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return None
+    """The account these credentials open, or None. Rehashes outdated hashes.
+
+    Every form that checks a password calls this, so failures count per address
+    across all of them; raises ``throttle.TooManyFailures`` while the address is
+    in its back-off (no password is checked then).
+    """
+    throttle.refuse_if_blocked(email)
     account = find_by_email(email) if email else None
-    ok = verify_password(account.password_hash if account else None, password)
+    ok = len(password) <= MAX_PASSWORD_LENGTH and verify_password(
+        account.password_hash if account else None, password
+    )
     if not ok or account is None or account.disabled:
+        throttle.record_failure(email)
         return None
+    throttle.forget_failures(email)
     if needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
-        db.session.commit()
+    db.session.commit()
     return account

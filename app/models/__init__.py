@@ -12,7 +12,7 @@ from app.models.invitations import (
 )
 from app.models.oauth import AuthorizationCode, Consent, SigningKey, Token
 from app.models.outbox import DeliveryAttempt, OutboxItem, PasswordToken, WebhookEndpoint
-from app.models.sessions import BrowserSession, Interaction
+from app.models.sessions import BrowserSession, Interaction, SignInFailure
 
 __all__ = [
     "Account",
@@ -30,6 +30,7 @@ __all__ = [
     "OutboxItem",
     "PasswordToken",
     "Role",
+    "SignInFailure",
     "SigningKey",
     "Token",
     "WebhookEndpoint",

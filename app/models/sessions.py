@@ -61,3 +61,20 @@ class Interaction(Base):
     def is_expired(self) -> bool:
         """Whether the pause outlived its lifetime."""
         return utcnow() >= self.expires_at
+
+
+class SignInFailure(Base):
+    """Consecutive failed password checks for one address, across every form that
+    checks a password, so guessing is slowed per account and not only per client
+    address. Keyed by a hash of the address typed, whether or not an account has it
+    (the answer must not tell which addresses exist)."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: SHA-256 of the lower-cased address typed.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: No password is checked for this address before then.
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

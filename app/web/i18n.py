@@ -11,6 +11,8 @@ MESSAGES = {
         "email": "Email",
         "password": "Password",
         "bad_credentials": "That email and password do not match an account.",
+        "too_many_failures": "Too many failed attempts for this email address. "
+        "Please try again in {minutes} minute(s).",
         "consent_title": "{client} wants to access your account",
         "consent_scopes": "It asks for:",
         "allow": "Allow",
@@ -104,6 +106,8 @@ MESSAGES = {
         "email": "E-Mail",
         "password": "Passwort",
         "bad_credentials": "E-Mail und Passwort passen zu keinem Konto.",
+        "too_many_failures": "Zu viele fehlgeschlagene Versuche für diese E-Mail-Adresse. "
+        "Bitte versuchen Sie es in {minutes} Minute(n) erneut.",
         "consent_title": "{client} möchte auf Ihr Konto zugreifen",
         "consent_scopes": "Angefragt wird:",
         "allow": "Erlauben",

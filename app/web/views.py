@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 
 from app import events
 from app.accounts.service import authenticate
 from app.accounts.sessions import browser_secret, current_account, current_session, start_session
+from app.accounts.throttle import TooManyFailures
 from app.extensions import limiter
 from app.models import Account
 from app.oauth import authorization
@@ -40,14 +42,34 @@ def sign_in():
     form = SignInForm()
     target = local_path(request.args.get("next"))
     if form.validate_on_submit():
-        account = authenticate(form.email.data, form.password.data)
+        account = _check_credentials(form)
         if account is not None:
             _start_signed_in_session(account)
             return redirect(target or url_for("web.account"), code=303)
-        form.password.errors.append(translate("bad_credentials"))
-    status = 400 if form.errors else 200
     action = url_for("web.sign_in", next=target) if target else url_for("web.sign_in")
-    return render_template("web/sign_in.html", form=form, action=action), status
+    return render_template("web/sign_in.html", form=form, action=action), *_form_status(form)
+
+
+def _check_credentials(form: SignInForm) -> Account | None:
+    """The account the submitted email and password open; otherwise the form says why
+    (and ``g.retry_after`` is set while that address is slowed down)."""
+    try:
+        account = authenticate(form.email.data, form.password.data)
+    except TooManyFailures as exc:
+        g.retry_after = exc.retry_after
+        minutes = str(math.ceil(exc.retry_after / 60))
+        form.password.errors.append(translate("too_many_failures", minutes=minutes))
+        return None
+    if account is None:
+        form.password.errors.append(translate("bad_credentials"))
+    return account
+
+
+def _form_status(form: SignInForm) -> tuple[int, dict[str, str]]:
+    """200 for a fresh form, 400 with errors, 429 with Retry-After when slowed down."""
+    if "retry_after" in g:
+        return 429, {"Retry-After": str(g.retry_after)}
+    return (400 if form.errors else 200), {}
 
 
 def local_path(value: str | None) -> str | None:
@@ -108,15 +130,16 @@ def interaction_login(uid: str):
         return outcome
     if outcome.name not in (pauses.LOGIN, pauses.REGISTER):  # no sign-in is asked for
         return authorization.back_to(paused)
+    set_locale(outcome.ui_locales)
     form = SignInForm()
     if form.validate_on_submit():
-        account = authenticate(form.email.data, form.password.data)
+        account = _check_credentials(form)
         if account is not None:
             _start_signed_in_session(account)
             pauses.mark_signed_in(paused)
             return redirect(url_for("web.interaction", uid=uid), code=303)
-        form.password.errors.append(translate("bad_credentials"))
-    return _sign_in_page(outcome, form, status=400)
+    html, _ = _sign_in_page(outcome, form)
+    return html, *_form_status(form)
 
 
 @bp.post("/interaction/<uid>/consent")
