@@ -7,11 +7,9 @@ does in production behind TLS (the production tier walks the same forms in Chrom
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import pytest
 
-from tests.helpers import authorize_params, csrf_token, pkce_pair, sign_in_at
+from tests.helpers import authorize_params, csrf_token, pkce_pair
 
 HTTPS = "https://localhost"
 #: What Chromium sends on a same-origin form POST under ``no-referrer``.
@@ -123,22 +121,3 @@ def test_sign_in_renews_the_csrf_secret(client, factory):
     assert stale.status_code == 400
     after = csrf_token(client.get("/login", base_url=HTTPS).get_data(as_text=True))
     assert after != before
-
-
-def test_sign_in_renews_the_browser_binding_and_keeps_the_paused_request(client, factory):
-    """Signing in renews the browser-binding secret; the request paused before it moves
-    along, so the sign-in still resumes it with a code."""
-    rp = factory.client()
-    account = factory.account()
-    with client.session_transaction(base_url=HTTPS) as session:
-        assert "browser" not in session
-    _, challenge = pkce_pair()
-    started = client.get("/authorize?" + urlencode(authorize_params(rp, challenge)), base_url=HTTPS)
-    with client.session_transaction(base_url=HTTPS) as session:
-        before = session["browser"]
-    signed_in = sign_in_at(client, started.location, account.email, account.password)
-    assert signed_in.status_code == 303
-    with client.session_transaction(base_url=HTTPS) as session:
-        assert session["browser"] != before
-    resumed = client.get(signed_in.location, base_url=HTTPS)
-    assert resumed.status_code in (302, 303) and "code=" in resumed.location

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, g, session
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.crypto import hash_secret, new_secret
 from app.extensions import db
-from app.models import Account, BrowserSession, Interaction, utcnow
+from app.models import Account, BrowserSession, utcnow
 
 _SID = "sid"
 _BROWSER = "browser"
@@ -35,19 +36,13 @@ def start_session(account: Account) -> BrowserSession:
 
 
 def _renew_secrets() -> None:
-    """Forget what this browser held before signing in (session fixation): a new CSRF
-    secret and a new browser-binding secret, its paused requests moved to the new one.
-    Other values (the playground's own flow state) stay."""
-    old = session.pop(_BROWSER, None)
+    """Forget the CSRF secret this browser held before signing in (session fixation:
+    a token planted or read before the sign-in stops working). The browser-binding
+    secret stays on purpose: it authenticates nobody, and a form sent twice (double
+    click, back button) must still find its paused request from the older cookie."""
     field = current_app.config["WTF_CSRF_FIELD_NAME"]
     session.pop(field, None)
     g.pop(field, None)  # Flask-WTF's per-request copy of the token
-    if isinstance(old, str):
-        db.session.execute(
-            update(Interaction)
-            .where(Interaction.browser_hash == hash_secret(old))
-            .values(browser_hash=hash_secret(browser_secret()))
-        )
 
 
 def current_session() -> BrowserSession | None:
@@ -56,7 +51,9 @@ def current_session() -> BrowserSession | None:
     if not isinstance(secret, str):
         return None
     row = db.session.scalar(
-        select(BrowserSession).where(BrowserSession.sid_hash == hash_secret(secret))
+        select(BrowserSession)
+        .where(BrowserSession.sid_hash == hash_secret(secret))
+        .options(joinedload(BrowserSession.account))
     )
     return row if row is not None and row.is_active() else None
 

@@ -131,11 +131,16 @@ def _revalidate(interaction: Interaction, browser: BrowserSession | None):
 
 
 def _issue(grant, browser: BrowserSession, interaction: Interaction | None = None) -> Response:
-    response = authorization_server().create_authorization_response(
-        request=grant.request, grant_user=browser, grant=grant
-    )
+    # ``get_consent_grant`` validated the request moments ago; Authlib's
+    # ``create_authorization_response`` would validate it all again (client and
+    # nonce looked up twice), so the code is made from the validated grant directly.
     if interaction is not None:
-        pauses.finish(interaction)
+        pauses.finish(interaction, commit=False)
+    server = authorization_server()
+    response = server.handle_response(
+        *grant.create_authorization_response(grant.redirect_uri, browser)
+    )
+    grant.execute_hook("after_authorization_response", response)
     return to_client(response)
 
 

@@ -28,7 +28,8 @@ from authlib.oidc.core.grants import OpenIDCode as _OpenIDCode
 from authlib.oidc.core.util import create_half_hash
 from flask import current_app
 from joserfc import jwt
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from app.crypto import hash_secret
 from app.extensions import db
@@ -177,7 +178,18 @@ class OrderedHooks:
             self._hooks[hook_type].append(hook)
 
 
-class AuthorizationCodeGrant(OrderedHooks, grants.AuthorizationCodeGrant):
+class OneCommit:
+    """A token request writes everything (code claimed, tokens stored, old refresh
+    token retired) in one commit, once the answer is built: nothing is expired and
+    re-read halfway (the client, code and account the ID token needs)."""
+
+    def create_token_response(self):
+        answer = super().create_token_response()
+        db.session.commit()
+        return answer
+
+
+class AuthorizationCodeGrant(OrderedHooks, OneCommit, grants.AuthorizationCodeGrant):
     """Code grant: exact redirect_uri, 60 s single-use hashed codes."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_METHODS
@@ -219,7 +231,9 @@ class AuthorizationCodeGrant(OrderedHooks, grants.AuthorizationCodeGrant):
 
     def query_authorization_code(self, code, client):
         row = db.session.scalar(
-            select(AuthorizationCode).where(AuthorizationCode.code_hash == hash_secret(code))
+            select(AuthorizationCode)
+            .where(AuthorizationCode.code_hash == hash_secret(code))
+            .options(joinedload(AuthorizationCode.account))
         )
         if row is None or row.client_id != client.id:
             return None
@@ -253,7 +267,7 @@ class AuthorizationCodeGrant(OrderedHooks, grants.AuthorizationCodeGrant):
         return None if account.disabled else account
 
 
-class RefreshTokenGrant(grants.RefreshTokenGrant):
+class RefreshTokenGrant(OneCommit, grants.RefreshTokenGrant):
     """Refresh tokens rotate on every use; a replay revokes the family (RFC 9700 §4.14.2)."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = ALL_METHODS
@@ -272,11 +286,17 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return row
 
     def authenticate_user(self, refresh_token):
+        # Claim the refresh token atomically (of two concurrent uses one wins), and
+        # retire its access token in the same statement (``revoke_old_credential``).
+        now = utcnow()
         claimed = db.session.execute(
             update(Token)
             .where(Token.id == refresh_token.id)
             .where(Token.refresh_token_rotated_at.is_(None))
-            .values(refresh_token_rotated_at=utcnow())
+            .values(
+                refresh_token_rotated_at=now,
+                access_token_revoked_at=func.coalesce(Token.access_token_revoked_at, now),
+            )
         ).rowcount
         if claimed != 1:
             db.session.rollback()
@@ -286,8 +306,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return refresh_token.account
 
     def revoke_old_credential(self, refresh_token):
-        refresh_token.access_token_revoked_at = utcnow()
-        db.session.commit()
+        pass  # done by the claim in ``authenticate_user``
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
@@ -306,6 +325,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
             raise InvalidScopeError()
         token = self.generate_token(scope=scope, include_refresh_token=False)
         self.save_token(token)
+        db.session.commit()
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
 

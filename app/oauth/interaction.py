@@ -127,10 +127,12 @@ def register_without_invitation(row: Interaction) -> None:
     db.session.commit()
 
 
-def finish(row: Interaction) -> None:
-    """Forget a paused request once it has been answered."""
+def finish(row: Interaction, commit: bool = True) -> None:
+    """Forget a paused request once it has been answered (with ``commit=False``, in
+    the transaction that answers it)."""
     db.session.delete(row)
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def required_step(

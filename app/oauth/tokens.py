@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from app.crypto import hash_secret
 from app.extensions import db
@@ -14,7 +15,8 @@ from app.models.oauth import new_family_id
 
 
 def save_token(token: dict, request) -> Token:
-    """Persist a freshly generated token response (Authlib's ``save_token`` hook)."""
+    """Persist a freshly generated token response (Authlib's ``save_token`` hook); the
+    grant commits it with the rest of the request (``grants.OneCommit``)."""
     now = utcnow()
     if request.authorization_code is not None:
         family = request.authorization_code.family_id
@@ -39,7 +41,6 @@ def save_token(token: dict, request) -> Token:
         ),
     )
     db.session.add(row)
-    db.session.commit()
     return row
 
 
@@ -53,7 +54,9 @@ def find_token(token_string: str | None, hint: str | None = None) -> Token | Non
         kinds.reverse()
     for kind in kinds:
         column = Token.refresh_token_hash if kind == "refresh_token" else Token.access_token_hash
-        row = db.session.scalar(select(Token).where(column == digest))
+        row = db.session.scalar(
+            select(Token).where(column == digest).options(joinedload(Token.account))
+        )
         if row is not None:
             row.presented = kind
             return row

@@ -295,17 +295,21 @@ def decline():
 
 
 def _submitted_context(as_json: bool) -> Context | Response:
-    _check_csrf(as_json)
     token = request.args.get("invite_id") or request.headers.get("invite_id")
     uid = request.args.get("interaction")
     if uid is None:
+        _check_csrf(as_json)
         return hosted(token)
     paused = pauses.load(uid, browser_secret())
+    already = Failure(409, "already_registered", _text("already_registered"), _resume_url(uid))
+    if paused is not None and paused.login_at is not None:
+        # Registered (or signed in) for it already, e.g. the form sent again with the
+        # back button: saying so changes nothing, so it needs no CSRF token (signing
+        # in renewed the session's, which the old page still carries).
+        raise already
+    _check_csrf(as_json)
     if paused is None:
         raise Failure(400, "interaction_expired", _text("expired"))
-    already = Failure(409, "already_registered", _text("already_registered"), _resume_url(uid))
-    if paused.login_at is not None:  # registered (or signed in) for it already
-        raise already
     outcome = authorization.resume(paused, current_session())
     if isinstance(outcome, Response):
         return outcome  # the stored request is no longer valid: the client hears why
