@@ -134,6 +134,8 @@ class Config:
         "outbox:read",
         "outbox:write",
     )
+    #: Seconds an email verification link works (7 days).
+    EMAIL_VERIFICATION_LIFETIME = _env_int("EMAIL_VERIFICATION_LIFETIME", 7 * 24 * 3600)
 
     #: Seconds an invitation stays usable unless created with ``expires_in`` (30 days).
     INVITATION_LIFETIME = 30 * 24 * 3600

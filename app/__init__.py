@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.web.invite_links import bp as invite_links_bp
     from app.web.password import bp as password_bp
     from app.web.registration import bp as registration_bp
+    from app.web.verification import bp as verification_bp
     from app.web.views import bp as web_bp
 
     app.register_blueprint(oauth_bp)
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(invite_links_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(password_bp)
+    app.register_blueprint(verification_bp)
     from app.api import init_api
 
     init_api(app)

@@ -11,6 +11,10 @@ password is out.
 Transactions: ``issue`` only adds to the caller's session, like ``events.record`` and
 ``outbox.queue.enqueue``. ``request_reset``, ``issue_set_link`` and ``use`` commit, so
 a link, its email in the outbox and its event exist together or not at all.
+
+The same rows and mechanics (``issue``, ``send``, ``find_usable``, ``claim``) serve
+email verification links (purpose ``verify_email``, app/accounts/verification.py);
+every lookup names its purposes, so no link opens another purpose's page.
 """
 
 from __future__ import annotations
@@ -42,9 +46,17 @@ from app.models import (
     utcnow,
 )
 
-RESET, SET = "reset", "set"
+RESET, SET, VERIFY_EMAIL = "reset", "set", "verify_email"
+#: The purposes whose links set a password.
+PASSWORD_PURPOSES = (RESET, SET)
 #: purpose -> the message template key and the template's variable holding the link.
-MESSAGES = {RESET: ("reset_password", "reset_link"), SET: ("set_password", "set_link")}
+MESSAGES = {
+    RESET: ("reset_password", "reset_link"),
+    SET: ("set_password", "set_link"),
+    VERIFY_EMAIL: ("verify_email", "verify_link"),
+}
+#: purpose -> the path of the page its links open (the token follows).
+PAGES = {RESET: "/password/reset/", SET: "/password/reset/", VERIFY_EMAIL: "/verify/email/"}
 #: Shortest ``expires_in`` an administrator may give a set-password link (seconds).
 MIN_LIFETIME = 60
 #: The actor recorded when someone asks for a reset on the "forgot" page.
@@ -74,9 +86,9 @@ class CannotIssueLink(Conflict):
 # -- issuing ---------------------------------------------------------------------------
 
 
-def link_for(token: str) -> str:
-    """The page where ``token`` sets a password."""
-    return f"{current_app.config['ISSUER']}/password/reset/{token}"
+def link_for(token: str, purpose: str = RESET) -> str:
+    """The page where a link of ``purpose`` with ``token`` is used."""
+    return f"{current_app.config['ISSUER']}{PAGES[purpose]}{token}"
 
 
 def issue(account: Account, purpose: str, expires_in: int, actor: str) -> tuple[PasswordToken, str]:
@@ -96,7 +108,7 @@ def issue(account: Account, purpose: str, expires_in: int, actor: str) -> tuple[
         expires_at=now + timedelta(seconds=expires_in),
     )
     db.session.add(row)
-    return row, link_for(token)
+    return row, link_for(token, purpose)
 
 
 def request_reset(email: str, lang: str | None = None) -> None:
@@ -112,7 +124,7 @@ def request_reset(email: str, lang: str | None = None) -> None:
         return
     row, link = issue(account, RESET, current_app.config["PASSWORD_RESET_LIFETIME"], SELF_SERVICE)
     events.record("user.password_reset_requested", SELF_SERVICE, sub=account.sub)
-    _send(account, RESET, link, row.expires_at, _language(RESET, lang, strict=False))
+    send(account, RESET, link, row.expires_at, language(RESET, lang, strict=False))
     db.session.commit()
 
 
@@ -129,7 +141,7 @@ def issue_set_link(
     written. Returns the row and the link, shown only now."""
     account = find(sub)
     lifetime = _lifetime(expires_in)
-    language = _language(SET, lang, strict=True)
+    lang = language(SET, lang, strict=True)
     if account.disabled:
         raise CannotIssueLink("this account is disabled; enable it before issuing a link")
     if notify and not account.email:
@@ -137,7 +149,7 @@ def issue_set_link(
     row, link = issue(account, SET, lifetime, actor)
     events.record("user.password_link_issued", actor, sub=account.sub, notify=bool(notify))
     if notify:
-        _send(account, SET, link, row.expires_at, language)
+        send(account, SET, link, row.expires_at, lang)
     db.session.commit()
     return row, link
 
@@ -160,7 +172,7 @@ def _lifetime(expires_in: int | None) -> int:
     return expires_in
 
 
-def _language(purpose: str, lang: str | None, *, strict: bool) -> str:
+def language(purpose: str, lang: str | None, *, strict: bool) -> str:
     """``lang`` when its template exists; else the default language, or (strict) a
     refusal."""
     key = MESSAGES[purpose][0]
@@ -171,7 +183,7 @@ def _language(purpose: str, lang: str | None, *, strict: bool) -> str:
     return current_app.config["DEFAULT_LANG"]
 
 
-def _send(account: Account, purpose: str, link: str, expires_at: datetime, lang: str) -> None:
+def send(account: Account, purpose: str, link: str, expires_at: datetime, lang: str) -> None:
     """Queue the link's email in the current transaction (outbox topic = template key)."""
     key, link_variable = MESSAGES[purpose]
     variables = {
@@ -186,13 +198,18 @@ def _send(account: Account, purpose: str, link: str, expires_at: datetime, lang:
 # -- using -----------------------------------------------------------------------------
 
 
-def find_usable(token: str | None) -> PasswordToken | None:
+def find_usable(
+    token: str | None, purposes: tuple[str, ...] = PASSWORD_PURPOSES
+) -> PasswordToken | None:
     """The link's row while it still works; None for unknown, used, expired or
-    superseded links and for disabled accounts. Reads only (mail scanners open links)."""
+    superseded links, links of other purposes, and disabled accounts. Reads only
+    (mail scanners open links)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     row = db.session.scalar(
-        select(PasswordToken).where(PasswordToken.token_hash == hash_secret(token))
+        select(PasswordToken).where(
+            PasswordToken.token_hash == hash_secret(token), PasswordToken.purpose.in_(purposes)
+        )
     )
     if row is None or not row.usable(utcnow()) or row.account.disabled:
         return None
@@ -215,7 +232,7 @@ def use(token: str, new_password: str) -> Account:
     # Hash before claiming the link: argon2 is the slow part, the claim's lock is short.
     password_hash = hash_password(new_password)
     now = utcnow()
-    if not _claim(row, now):
+    if not claim(row, now):
         db.session.rollback()
         raise LinkUnusable("this link has expired or was already used")
     account = row.account
@@ -229,7 +246,7 @@ def use(token: str, new_password: str) -> Account:
     return account
 
 
-def _claim(row: PasswordToken, now: datetime) -> bool:
+def claim(row: PasswordToken, now: datetime) -> bool:
     """Mark the link used unless it already is: of concurrent uses, one wins."""
     claimed = db.session.execute(
         update(PasswordToken)

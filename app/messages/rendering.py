@@ -44,6 +44,7 @@ VARIABLES: dict[str, frozenset[str]] = {
     "invite_user": INVITATION_VARIABLES,
     "reset_password": frozenset({"name", "reset_link", "account_name", "expires_at"}),
     "set_password": frozenset({"name", "set_link", "account_name", "expires_at"}),
+    "verify_email": frozenset({"name", "verify_link", "account_name", "expires_at"}),
 }
 #: Values the start-up check renders every template with.
 SAMPLES: dict[str, str] = {
@@ -51,6 +52,7 @@ SAMPLES: dict[str, str] = {
     "invite_link": "https://vestibule.example/i/sample-token",
     "reset_link": "https://vestibule.example/password/reset/sample-token",
     "set_link": "https://vestibule.example/password/set/sample-token",
+    "verify_link": "https://vestibule.example/verify/email/sample-token",
     "invited_by": "Grace Hopper",
     "account_name": "Vestibule",
     "expires_at": "5 December 2026, 14:03 UTC",

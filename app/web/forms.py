@@ -48,6 +48,12 @@ class NewPasswordForm(FlaskForm):
     submit = SubmitField("Save the password")
 
 
+class ConfirmEmailForm(FlaskForm):
+    """The button of an email verification link's page (only its POST verifies)."""
+
+    submit = SubmitField("Confirm my email address")
+
+
 class ConsentForm(FlaskForm):
     """Allow or deny a third-party client."""
 

@@ -99,6 +99,14 @@ MESSAGES = {
         "ask_new_link": "Send me a new link",
         "password_changed": "Your password was changed, and you were signed out everywhere. "
         "Sign in with your new password.",
+        "verify_email": "Confirm your email address",
+        "verify_email_question": "Is {email} your email address? Press the button to confirm it.",
+        "verify_email_button": "Confirm my email address",
+        "email_verified": "Your email address is confirmed",
+        "email_verified_hint": "Thank you: {email} is now a confirmed address of your account. "
+        "You can close this page.",
+        "verify_link_unusable_hint": "Links to confirm an email address work once and for a "
+        "limited time. If you pressed the button before, your address is already confirmed.",
     },
     "de": {
         "sign_in": "Anmelden",
@@ -195,6 +203,16 @@ MESSAGES = {
         "ask_new_link": "Neuen Link anfordern",
         "password_changed": "Ihr Passwort wurde geändert, und Sie wurden überall abgemeldet. "
         "Melden Sie sich mit dem neuen Passwort an.",
+        "verify_email": "E-Mail-Adresse bestätigen",
+        "verify_email_question": "Ist {email} Ihre E-Mail-Adresse? Drücken Sie die "
+        "Schaltfläche, um sie zu bestätigen.",
+        "verify_email_button": "Meine E-Mail-Adresse bestätigen",
+        "email_verified": "Ihre E-Mail-Adresse ist bestätigt",
+        "email_verified_hint": "Danke: {email} ist jetzt eine bestätigte Adresse Ihres Kontos. "
+        "Sie können diese Seite schließen.",
+        "verify_link_unusable_hint": "Links zum Bestätigen einer E-Mail-Adresse funktionieren "
+        "einmal und nur begrenzte Zeit. Wenn Sie die Schaltfläche schon gedrückt haben, ist "
+        "Ihre Adresse bereits bestätigt.",
     },
 }
 
