@@ -133,6 +133,12 @@ class Config:
         "webhooks:write",
         "outbox:read",
         "outbox:write",
+        # Off by default (no client holds them unless registered with them): a machine
+        # needs roles:grant to grant, take away or act on the built-in roles (admin,
+        # secondary_admin, user_invite), and users:verify to mark an address verified
+        # that Vestibule did not deliver to (issue 10).
+        "roles:grant",
+        "users:verify",
     )
     #: Seconds an email verification link works (7 days).
     EMAIL_VERIFICATION_LIFETIME = _env_int("EMAIL_VERIFICATION_LIFETIME", 7 * 24 * 3600)

@@ -20,6 +20,10 @@ from app.pagination import Page, keyset_page
 
 Named = Group | Role
 
+#: The roles that carry admin powers (spec §3.6; what each allows: app/api/auth.py).
+#: Granting one needs those powers, and an invitation granting one is bound to its email.
+BUILT_IN_ROLES = frozenset({"admin", "secondary_admin", "user_invite"})
+
 #: Letters, digits and ``- _ . :``; 1 to 64 characters (the column's length).
 NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 

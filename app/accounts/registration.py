@@ -5,6 +5,11 @@ groups, roles, custom fields and public metadata, and records the events. The
 invitation is accepted first: its row is then locked, so of concurrent submits one
 creates the account and the others get ``InvitationUnusable``.
 
+Verified means verified (issue 10): the invited email or number is marked verified
+only when Vestibule delivered the invitation there, or when its creator vouched for
+the email; anyone may hold a link handed over by other means. An email not verified
+so gets a verification link in the same transaction.
+
 ``refusal`` decides, before any form is shown or submitted, whether this person may
 register here at all: the sign-up mode (global, or the client's own) and the
 invitation's state and client.
@@ -18,6 +23,7 @@ from typing import Any
 from flask import current_app
 
 from app import events
+from app.accounts import verification
 from app.accounts.passwords import hash_password
 from app.accounts.service import (
     AccountError,
@@ -132,11 +138,12 @@ def register_invited(invitation: Invitation, data: Registration) -> Account:
     if not email and not phone:
         raise AccountError("an email or a phone number is required", field="email")
     check_password_policy(data.password)
+    proven = invitations.proven_addresses(invitation)
     values = {
         "email": email,
-        "email_verified": email is not None and email == invitation.email,
+        "email_verified": email is not None and email in proven,
         "phone_number": phone,
-        "phone_number_verified": phone is not None and phone == invitation.mobile_number,
+        "phone_number_verified": phone is not None and phone in proven,
         "given_name": clean_name("given_name", data.given_name or invitation.given_name),
         "family_name": clean_name("family_name", data.family_name or invitation.family_name),
         "custom_fields": json_object(
@@ -170,5 +177,7 @@ def _accept_and_create(invitation: Invitation, values: dict, password_hash: str)
     with taken_is_conflict():
         db.session.flush()
         events.record("user.created", actor, invitation=invitation, sub=sub)
+        if account.email and not account.email_verified:
+            verification.send_link(account, invitation.lang, actor)
         db.session.commit()
     return account

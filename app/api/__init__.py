@@ -25,6 +25,9 @@ class ErrorSchema(Schema):
     field = fields.String(metadata={"description": "the invalid field"})
     invitation_id = fields.String(metadata={"description": "the conflicting invitation"})
     state = fields.String(metadata={"description": "the invitation's current state"})
+    scope = fields.String(
+        metadata={"description": "with insufficient_scope: the scope the request needs"}
+    )
 
 
 class AdminApi(Api):
@@ -53,7 +56,14 @@ def api_settings(config: type[Config] | dict) -> dict:
                         "type": "http",
                         "scheme": "bearer",
                         "description": "An access token from /token (client credentials, "
-                        "or a person's token whose roles allow the action).",
+                        "or a person's token whose roles allow the action). Each operation "
+                        "names the scope it needs. Two scopes no client holds unless "
+                        "registered with them add powers: roles:grant to grant, take away "
+                        "or act on the built-in roles (admin, secondary_admin, user_invite: "
+                        "inviting into them, editing, disabling or recovering their "
+                        "holders), and users:verify to mark an address verified that "
+                        "Vestibule did not deliver to. Without them such a request is 403 "
+                        "insufficient_scope naming the scope.",
                     }
                 }
             }

@@ -28,6 +28,12 @@ ACTION_SCOPES: dict[str, str] = {
     "outbox.write": "outbox:write",
 }
 
+#: Scopes no route requires by itself: what a machine needs on top of a route's scope
+#: to grant, take away or act on the built-in roles, or to mark an address verified that
+#: Vestibule did not deliver to. A client holds them only when registered with them.
+GRANT_ROLES_SCOPE = "roles:grant"
+VOUCH_SCOPE = "users:verify"
+
 #: role -> actions a person holding it may perform through the API.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(ACTION_SCOPES),
@@ -46,6 +52,16 @@ class Forbidden(DomainError):
     code = "insufficient_role"
 
 
+class MissingScope(Forbidden):
+    """A machine's token lacks a scope this request needs beyond the route's own
+    (RFC 6750's ``insufficient_scope``; the body names the scope)."""
+
+    code = "insufficient_scope"
+
+    def __init__(self, scope: str, what: str):
+        super().__init__(f"{what} needs the scope {scope}", scope=scope)
+
+
 def person_may(role_names: set[str], action: str) -> bool:
     """Whether any of these roles allows ``action``."""
     return any(action in ROLE_ACTIONS.get(role, ()) for role in role_names)
@@ -60,6 +76,7 @@ def authorize(action: str) -> None:
     token = bearer_token(ACTION_SCOPES[action])
     if token.account is None:
         g.api_actor = f"client:{token.client.client_id}"
+        g.api_scopes = frozenset(token.scope.split())
     else:
         if not person_may({role.name for role in token.account.roles}, action):
             raise Forbidden(f"your roles do not allow {action}")
@@ -85,3 +102,8 @@ def requires(action: str):
 def actor() -> str:
     """The label of whoever made the current API call (for events and ``invited_by``)."""
     return g.api_actor
+
+
+def machine_holds(scope: str) -> bool:
+    """Whether the current API caller is a machine whose token carries ``scope``."""
+    return scope in g.get("api_scopes", frozenset())

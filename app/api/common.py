@@ -10,7 +10,17 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from app.accounts import service as accounts
-from app.api.auth import ROLE_ACTIONS, Forbidden, actor
+from app.accounts.groups import BUILT_IN_ROLES
+from app.api.auth import (
+    GRANT_ROLES_SCOPE,
+    ROLE_ACTIONS,
+    VOUCH_SCOPE,
+    Forbidden,
+    MissingScope,
+    actor,
+    machine_holds,
+)
+from app.models import Account
 from app.pagination import Page
 
 #: Most rows one page may hold.
@@ -115,26 +125,56 @@ def page_dict(page: Page, to_dict: Callable[[Any], dict]) -> dict:
 
 
 def refuse_roles_beyond_callers(role_names: Iterable[str]) -> None:
-    """A person may grant, take away or act on roles only within their own powers
-    (spec §3.6): a ``secondary_admin`` cannot make anyone an ``admin``. Machine
-    callers are bounded by their token's scopes instead."""
-    label = actor()
-    if not label.startswith("account:"):
-        return
-    caller = accounts.find(label.removeprefix("account:"))
+    """A caller may grant, take away or act on roles only within their own powers
+    (spec §3.6): a person within their roles' (a ``secondary_admin`` cannot make anyone
+    an ``admin``), a machine on the built-in roles only with the scope ``roles:grant``.
+    The CLI (an operator on the server) is not limited."""
+    names = set(role_names)
+    kind, _, ident = actor().partition(":")
+    if kind == "account":
+        _refuse_beyond_person(accounts.find(ident), names)
+    elif kind == "client":
+        built_in = sorted(names & BUILT_IN_ROLES)
+        if built_in and not machine_holds(GRANT_ROLES_SCOPE):
+            what = f"granting, taking away or acting on the built-in role {', '.join(built_in)}"
+            raise MissingScope(GRANT_ROLES_SCOPE, what)
+
+
+def _refuse_beyond_person(caller: Account, names: set[str]) -> None:
     own: set[str] = set()
     for role in caller.roles:
         own |= ROLE_ACTIONS.get(role.name, frozenset())
-    beyond = sorted({name for name in role_names if not ROLE_ACTIONS.get(name, frozenset()) <= own})
+    beyond = sorted(name for name in names if not ROLE_ACTIONS.get(name, frozenset()) <= own)
     if beyond:
         raise Forbidden(f"your roles do not allow granting or acting on {', '.join(beyond)}")
 
 
+def refuse_account_beyond_caller(sub: str, granting: Iterable[str] = ()) -> None:
+    """Every write to an account (its fields, groups, roles, disabling, password links)
+    needs the powers of the roles it holds and of those it is given: a
+    ``secondary_admin`` cannot edit an ``admin`` at all, nor a machine without
+    ``roles:grant``."""
+    held = {role.name for role in accounts.find(sub).roles}
+    refuse_roles_beyond_callers(held | set(granting))
+
+
 def refuse_invitation_beyond_caller(public_id: str) -> None:
-    """Resending or revoking an invitation acts on the roles it will grant: a person
+    """Resending or revoking an invitation acts on the roles it will grant: a caller
     may do it only within their own powers (a resent link is shown to the resender
     when the invitation sends no message, so a ``user_invite`` could otherwise pass
     an ``admin`` invitation to anyone)."""
     from app.invitations import service as invitations
 
     refuse_roles_beyond_callers(role.name for role in invitations.find(public_id).roles)
+
+
+def refuse_vouching_beyond_caller(vouches: bool) -> None:
+    """Marking an address verified that Vestibule did not deliver to is vouching for
+    it: a machine needs the scope ``users:verify``, a person the role ``admin``."""
+    if not vouches:
+        return
+    kind, _, ident = actor().partition(":")
+    if kind == "client" and not machine_holds(VOUCH_SCOPE):
+        raise MissingScope(VOUCH_SCOPE, "marking an address verified")
+    if kind == "account" and "admin" not in {role.name for role in accounts.find(ident).roles}:
+        raise Forbidden("only an admin may mark an address verified")

@@ -12,7 +12,7 @@ from app.api.common import (
     Text,
     page_dict,
     page_schema,
-    refuse_roles_beyond_callers,
+    refuse_account_beyond_caller,
 )
 from app.api.users import UserPageSchema
 from app.api.users import to_dict as user_dict
@@ -103,7 +103,9 @@ def list_group_members(args: dict, name: str):
 @requires("users.write")
 @blp.response(204)
 def add_group_member(name: str, sub: str):
-    """Put an account in the group (no change if it already is)."""
+    """Put an account in the group (no change if it already is); 403 for an account
+    whose roles are beyond the caller's powers."""
+    refuse_account_beyond_caller(sub)
     groups.add_member(Group, name, sub, actor())
 
 
@@ -111,7 +113,9 @@ def add_group_member(name: str, sub: str):
 @requires("users.write")
 @blp.response(204)
 def remove_group_member(name: str, sub: str):
-    """Take an account out of the group (no change if it is not in it)."""
+    """Take an account out of the group (no change if it is not in it); 403 for an
+    account whose roles are beyond the caller's powers."""
+    refuse_account_beyond_caller(sub)
     groups.remove_member(Group, name, sub, actor())
 
 
@@ -158,8 +162,12 @@ def list_role_members(args: dict, name: str):
 @requires("users.write")
 @blp.response(204)
 def add_role_member(name: str, sub: str):
-    """Give an account the role (no change if it holds it already)."""
-    refuse_roles_beyond_callers([name])
+    """Give an account the role (no change if it holds it already).
+
+    403 when the role or the account's own are beyond the caller's powers (a client
+    needs roles:grant for the built-in roles).
+    """
+    refuse_account_beyond_caller(sub, [name])
     groups.add_member(Role, name, sub, actor())
 
 
@@ -167,6 +175,6 @@ def add_role_member(name: str, sub: str):
 @requires("users.write")
 @blp.response(204)
 def remove_role_member(name: str, sub: str):
-    """Take the role from an account (no change if it does not hold it)."""
-    refuse_roles_beyond_callers([name])
+    """Take the role from an account (no change if it does not hold it); 403 as for PUT."""
+    refuse_account_beyond_caller(sub, [name])
     groups.remove_member(Role, name, sub, actor())

@@ -18,6 +18,7 @@ from app.api.common import (
     page_schema,
     refuse_invitation_beyond_caller,
     refuse_roles_beyond_callers,
+    refuse_vouching_beyond_caller,
 )
 from app.errors import DomainError
 from app.invitations import queries, service, states
@@ -30,6 +31,26 @@ blp = Blueprint(
 
 #: PATCH /invitations/{id}: requested state -> the action (and so the role) it needs.
 STATE_CHANGES = {"reinitiated": "invitations.resend", "revoked": "invitations.revoke"}
+
+ALLOW_SAME_EMAIL = (
+    "the person must register with the invited email; always true (whatever the request "
+    "says) when the invitation grants a built-in role (admin, secondary_admin, "
+    "user_invite), which also needs an email (400 without one)"
+)
+ROLES = (
+    "role names; the built-in roles (admin, secondary_admin, user_invite) need a client's "
+    "scope roles:grant, or a person's own powers (403 otherwise)"
+)
+EMAIL_VERIFIED = (
+    "true: the caller vouches that the email is the person's, so it is verified on "
+    "registration even if no message was delivered; needs a client's scope users:verify "
+    "or a person's role admin (403 otherwise). Without it the email is verified only when "
+    "the invitation's email was delivered, else the person gets a verification link"
+)
+LINK = (
+    "the new landing URL; left out when the invitation sends its own messages (notify) "
+    "and the caller is not its creator"
+)
 
 
 class UTCTimestamp(fields.AwareDateTime):
@@ -56,12 +77,13 @@ class InvitationCreateSchema(Schema):
     given_name = Text(validate=validate.Length(max=128))
     family_name = Text(validate=validate.Length(max=128))
     groups = NameList()
-    roles = NameList()
+    roles = NameList(metadata={"description": ROLES})
     client_id = Text(validate=validate.Length(max=64))
     redirect_url = Text(validate=validate.Length(max=2048))
     custom_fields = JsonObject()
     public_metadata = JsonObject()
-    allow_same_email = StrictBoolean()
+    allow_same_email = StrictBoolean(metadata={"description": ALLOW_SAME_EMAIL})
+    email_verified = StrictBoolean(metadata={"description": EMAIL_VERIFIED})
     template_key = Text(validate=validate.Length(max=64))
     lang = Text(validate=validate.Length(max=16))
     notify = StrictBoolean()
@@ -86,7 +108,8 @@ class InvitationSchema(Schema):
     redirect_url = fields.String(allow_none=True)
     custom_fields = fields.Dict()
     public_metadata = fields.Dict()
-    allow_same_email = fields.Boolean()
+    allow_same_email = fields.Boolean(metadata={"description": ALLOW_SAME_EMAIL})
+    email_verified = fields.Boolean(metadata={"description": EMAIL_VERIFIED})
     template_key = fields.String()
     lang = fields.String()
     notify = fields.Boolean()
@@ -125,6 +148,7 @@ def to_dict(invitation: Invitation) -> dict:
         "custom_fields": invitation.custom_fields,
         "public_metadata": invitation.public_metadata,
         "allow_same_email": invitation.allow_same_email,
+        "email_verified": invitation.email_verified,
         "template_key": invitation.template_key,
         "lang": invitation.lang,
         "notify": invitation.notify,
@@ -142,8 +166,15 @@ def to_dict(invitation: Invitation) -> dict:
 
 
 def issued_dict(issued: service.Issued) -> dict:
-    """The API view right after create or resend, links included."""
+    """The API view right after create, links included."""
     return {**to_dict(issued.invitation), "link": issued.link, "short_link": issued.short_link}
+
+
+def resent_dict(issued: service.Issued) -> dict:
+    """The API view right after a resend: the links only for a caller they may go to."""
+    if service.shows_link_to(issued.invitation, actor()):
+        return issued_dict(issued)
+    return to_dict(issued.invitation)
 
 
 def accept_languages() -> list[str]:
@@ -173,9 +204,13 @@ def create_invitation(body: dict):
 
     With an Idempotency-Key header a retry of the same request gets the same answer.
     A person may only invite into roles within their own (a ``user_invite`` cannot
-    hand out ``admin``): 403 otherwise.
+    hand out ``admin``), a client into the built-in roles only with the scope
+    roles:grant, and email_verified true needs users:verify (a person: the role
+    admin): 403 otherwise. An invitation granting a built-in role is bound to its
+    email (allow_same_email true).
     """
     refuse_roles_beyond_callers(body.get("roles") or ())
+    refuse_vouching_beyond_caller(bool(body.get("email_verified")))
     data = service.InvitationInput(**body)
     return idempotency.once(
         lambda remember: service.create(data, actor(), accept_languages(), remember),
@@ -213,7 +248,7 @@ class BulkRowSchema(Schema):
     """The result of one row: its invitation (status 201) or its error (4xx)."""
 
     index = fields.Integer(required=True, metadata={"description": "position in the request"})
-    status = fields.Integer(required=True, metadata={"description": "201, or 400, 409, 422"})
+    status = fields.Integer(required=True, metadata={"description": "201, or 400, 403, 409, 422"})
     invitation = fields.Nested(IssuedInvitationSchema, metadata={"description": "when 201"})
     error = fields.String(metadata={"description": "when not 201, as in Error"})
     error_description = fields.String()
@@ -267,9 +302,10 @@ def _bulk_item(row: dict) -> service.InvitationInput | DomainError:
     try:
         data = ROW_SCHEMA.load(row)
         refuse_roles_beyond_callers(data.get("roles") or ())
+        refuse_vouching_beyond_caller(bool(data.get("email_verified")))
     except ValidationError as exc:
         return InvalidRow(exc.normalized_messages())
-    except DomainError as exc:  # roles beyond the caller's own: this row only
+    except DomainError as exc:  # powers beyond the caller's own: this row only
         return exc
     return service.InvitationInput(**data)
 
@@ -420,10 +456,17 @@ class StateChangeSchema(Schema):
 
 
 class ChangedInvitationSchema(InvitationSchema):
-    """After PATCH: a resend carries the new links, a revocation none."""
+    """After PATCH: a resend may carry the new links (see link), a revocation none."""
 
-    link = fields.String(metadata={"description": "after a resend: the new landing URL"})
+    link = fields.String(metadata={"description": f"after a resend: {LINK}"})
     short_link = fields.String(metadata={"description": "after a resend: the new short link"})
+
+
+class ResentInvitationSchema(InvitationSchema):
+    """After a resend: the invitation, and its new links where the caller may have them."""
+
+    link = fields.String(metadata={"description": LINK})
+    short_link = fields.String(metadata={"description": "the new short link, with link"})
 
 
 @blp.route("/invitations/<invitation_id>", methods=["PATCH"])
@@ -433,24 +476,29 @@ class ChangedInvitationSchema(InvitationSchema):
 def change_invitation(body: dict, invitation_id: str):
     """Resend (state reinitiated) or revoke (state revoked) an invitation.
 
-    Needs invitations:write; a person also needs a role allowing that action.
+    Needs invitations:write; a person also needs a role allowing that action, and a
+    client the scope roles:grant when the invitation grants a built-in role.
     """
     action = STATE_CHANGES[body["state"]]
     authorize(action)
     refuse_invitation_beyond_caller(invitation_id)
     if action == "invitations.revoke":
         return to_dict(service.revoke(invitation_id, actor()))
-    return issued_dict(service.resend(invitation_id, actor()))
+    return resent_dict(service.resend(invitation_id, actor()))
 
 
 @blp.route("/invitations/<invitation_id>/resend", methods=["POST"])
 @requires("invitations.resend")
-@blp.response(200, IssuedInvitationSchema)
+@blp.response(200, ResentInvitationSchema)
 def resend_invitation(invitation_id: str):
-    """A new link (the old one stops working) and a restarted expiry; 403 when the
-    invitation grants roles beyond the caller's own."""
+    """A new link (the old one stops working) and a restarted expiry.
+
+    The answer carries the new link unless the invitation sends its own messages
+    (notify) and the caller is not its creator. 403 when the invitation grants roles
+    beyond the caller's powers (a client needs roles:grant for the built-in roles).
+    """
     refuse_invitation_beyond_caller(invitation_id)
-    return issued_dict(service.resend(invitation_id, actor()))
+    return resent_dict(service.resend(invitation_id, actor()))
 
 
 @blp.route("/invitations/<invitation_id>/revoke", methods=["POST"])
@@ -458,6 +506,6 @@ def resend_invitation(invitation_id: str):
 @blp.response(200, InvitationSchema)
 def revoke_invitation(invitation_id: str):
     """Revoke a pending invitation; its links stop working. 403 when it grants roles
-    beyond the caller's own."""
+    beyond the caller's powers (a client needs roles:grant for the built-in roles)."""
     refuse_invitation_beyond_caller(invitation_id)
     return to_dict(service.revoke(invitation_id, actor()))

@@ -16,7 +16,9 @@ from app.api.common import (
     Text,
     page_dict,
     page_schema,
+    refuse_account_beyond_caller,
     refuse_roles_beyond_callers,
+    refuse_vouching_beyond_caller,
 )
 from app.models import Account
 from config import Config
@@ -28,6 +30,17 @@ _PHONE = {
     "validate": validate.Length(max=32),
     "allow_none": True,
     "metadata": {"description": "E.164, e.g. +4915112345678"},
+}
+#: Who may set ``email_verified`` or ``phone_number_verified`` to true.
+_VOUCHING = (
+    "true vouches that the address is the person's: a client needs the scope "
+    "users:verify, a person the role admin (403 otherwise); false is always allowed"
+)
+_ROLES = {
+    "metadata": {
+        "description": "role names; a client needs the scope roles:grant for the built-in "
+        "roles admin, secondary_admin and user_invite, a person their powers (403 otherwise)"
+    }
 }
 
 
@@ -79,9 +92,9 @@ class UserCreateSchema(Schema):
     given_name = Text(**_NAME)
     family_name = Text(**_NAME)
     phone_number = Text(**_PHONE)
-    email_verified = StrictBoolean()
+    email_verified = StrictBoolean(metadata={"description": _VOUCHING})
     groups = NameList()
-    roles = NameList()
+    roles = NameList(**_ROLES)
     custom_fields = JsonObject()
     public_metadata = JsonObject()
 
@@ -92,10 +105,10 @@ class UserUpdateSchema(Schema):
     given_name = Text(**_NAME)
     family_name = Text(**_NAME)
     phone_number = Text(**_PHONE)
-    phone_number_verified = StrictBoolean()
-    email_verified = StrictBoolean()
+    phone_number_verified = StrictBoolean(metadata={"description": _VOUCHING})
+    email_verified = StrictBoolean(metadata={"description": _VOUCHING})
     groups = NameList()
-    roles = NameList()
+    roles = NameList(**_ROLES)
     custom_fields = JsonObject()
     public_metadata = JsonObject()
 
@@ -163,8 +176,13 @@ def list_users(args: dict):
 @blp.arguments(UserCreateSchema)
 @blp.response(201, UserSchema)
 def create_user(body: dict):
-    """Create an account; unknown groups or roles are a 400."""
+    """Create an account; unknown groups or roles are a 400.
+
+    Built-in roles need a client's scope roles:grant (or a person's powers), and
+    email_verified true the scope users:verify (or the role admin): 403 otherwise.
+    """
     refuse_roles_beyond_callers(body.get("roles", ()))
+    refuse_vouching_beyond_caller(bool(body.get("email_verified")))
     return to_dict(accounts.create(accounts.AccountInput(**body), actor()))
 
 
@@ -181,10 +199,16 @@ def get_user(sub: str):
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserSchema)
 def update_user(body: dict, sub: str):
-    """Change an account's names, phone number, groups, roles, metadata or verification."""
-    if "roles" in body:
-        held = {role.name for role in accounts.find(sub).roles}
-        refuse_roles_beyond_callers(held.symmetric_difference(body["roles"]))
+    """Change an account's names, phone number, groups, roles, metadata or verification.
+
+    403 when the account holds (or would get) a role beyond the caller's powers (a
+    client needs roles:grant for the built-in roles), or when marking an address
+    verified without users:verify (a person: without the role admin).
+    """
+    refuse_account_beyond_caller(sub, body.get("roles", ()))
+    refuse_vouching_beyond_caller(
+        bool(body.get("email_verified") or body.get("phone_number_verified"))
+    )
     return to_dict(accounts.update(sub, body, actor()))
 
 
@@ -194,9 +218,10 @@ def update_user(body: dict, sub: str):
 def disable_user(sub: str):
     """Disable an account: sign-in refused, sessions ended, tokens revoked.
 
-    409 when a person asks to disable their own account.
+    409 when a person asks to disable their own account; 403 for an account whose
+    roles are beyond the caller's powers.
     """
-    refuse_roles_beyond_callers(role.name for role in accounts.find(sub).roles)
+    refuse_account_beyond_caller(sub)
     return to_dict(accounts.disable(sub, actor()))
 
 
@@ -204,8 +229,8 @@ def disable_user(sub: str):
 @requires("users.write")
 @blp.response(200, UserSchema)
 def enable_user(sub: str):
-    """Let a disabled account sign in again."""
-    refuse_roles_beyond_callers(role.name for role in accounts.find(sub).roles)
+    """Let a disabled account sign in again (403 beyond the caller's powers)."""
+    refuse_account_beyond_caller(sub)
     return to_dict(accounts.enable(sub, actor()))
 
 
@@ -216,8 +241,9 @@ def enable_user(sub: str):
 def issue_password_link(body: dict, sub: str):
     """Issue a set-password (recovery) link, emailed to the account unless notify is false.
 
-    The account's earlier unused set-password links stop working.
+    The account's earlier unused set-password links stop working. 403 for an account
+    whose roles are beyond the caller's powers.
     """
-    refuse_roles_beyond_callers(role.name for role in accounts.find(sub).roles)
+    refuse_account_beyond_caller(sub)
     row, link = password_links.issue_set_link(sub, actor(), **body)
     return {"link": link, "expires_at": row.expires_at}

@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from app.accounts import groups as named
 from app.accounts import service as accounts
 from app.api.auth import actor
-from app.api.common import encode_cursor, refuse_roles_beyond_callers
+from app.api.common import encode_cursor, refuse_account_beyond_caller
 from app.dashboard import bp
 from app.dashboard.access import requires
 from app.dashboard.admin_forms import (
@@ -101,9 +101,9 @@ add_messages(
 
 def change_membership(kind: str, name: str, sub: str, *, add: bool) -> None:
     """Add ``sub`` to (or remove it from) the group or role ``name`` as the API does:
-    a role only within the caller's own powers (spec §3.6)."""
-    if kind == "roles":
-        refuse_roles_beyond_callers([name])
+    only within the caller's own powers over the account's roles and the role named
+    (spec §3.6)."""
+    refuse_account_beyond_caller(sub, [name] if kind == "roles" else ())
     change = named.add_member if add else named.remove_member
     change(KINDS[kind], name, sub, actor())
 

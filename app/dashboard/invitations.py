@@ -429,6 +429,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash.inv.redirect_hint": "Only without a client: where the person goes after "
         "registering. It must be on the allow-list.",
         "dash.inv.allow_same_email": "The person must register with this email address",
+        "dash.inv.allow_same_email_hint": "Always on when the invitation grants admin, "
+        "secondary_admin or user_invite; those need an email address.",
         "dash.inv.lang": "Language",
         "dash.inv.lang_auto": "Automatic",
         "dash.inv.template_key": "Message template",
@@ -612,6 +614,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash.inv.redirect_hint": "Nur ohne Client: wohin die Person nach der Registrierung "
         "kommt. Sie muss auf der Freigabeliste stehen.",
         "dash.inv.allow_same_email": "Die Person muss sich mit dieser E-Mail-Adresse registrieren",
+        "dash.inv.allow_same_email_hint": "Immer so, wenn die Einladung admin, secondary_admin "
+        "oder user_invite vergibt; diese brauchen eine E-Mail-Adresse.",
         "dash.inv.lang": "Sprache",
         "dash.inv.lang_auto": "Automatisch",
         "dash.inv.template_key": "Nachrichtenvorlage",

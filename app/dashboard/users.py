@@ -10,7 +10,7 @@ from app.accounts import password_links
 from app.accounts import service as accounts
 from app.accounts.fields import registration_fields
 from app.api.auth import actor
-from app.api.common import encode_cursor, refuse_roles_beyond_callers
+from app.api.common import encode_cursor, refuse_account_beyond_caller
 from app.dashboard import bp
 from app.dashboard.access import requires
 from app.dashboard.admin_forms import (
@@ -227,7 +227,8 @@ def _back_to(account: Account):
 @bp.post("/users/<sub>/memberships")
 @requires("users.write")
 def users_add_membership(sub: str):
-    """Add the person to a group or give them a role (within the caller's own powers)."""
+    """Add the person to a group or give them a role (within the caller's own powers,
+    over the person's roles and the one given)."""
     return _change_membership(sub, add=True)
 
 
@@ -283,7 +284,7 @@ def _switch(sub: str, action: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            refuse_roles_beyond_callers(role.name for role in account.roles)
+            refuse_account_beyond_caller(sub)
             SWITCHES[action](sub, actor())
         except DomainError as exc:
             form.form_errors.append(exc.description)
@@ -313,7 +314,7 @@ def users_password_link(sub: str):
     if not form.validate():
         return detail_page(account, 400, link_form=form)
     try:
-        refuse_roles_beyond_callers(role.name for role in account.roles)
+        refuse_account_beyond_caller(sub)
         row, link = password_links.issue_set_link(sub, actor(), **form.arguments())
     except DomainError as exc:
         return detail_page(account, show_refusal(form, exc), link_form=form)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import events
+from app.accounts.groups import BUILT_IN_ROLES
 from app.accounts.service import (
     AccountError,
     json_object,
@@ -56,6 +57,8 @@ class InvitationInput:
     custom_fields: dict[str, Any] = field(default_factory=dict)
     public_metadata: dict[str, Any] = field(default_factory=dict)
     allow_same_email: bool = False
+    #: The caller vouches that the email is the person's (the edge checks the right).
+    email_verified: bool = False
     template_key: str | None = None
     lang: str | None = None
     notify: bool = True
@@ -101,6 +104,22 @@ def find_by_token(token: str | None) -> Invitation | None:
 def state_of(invitation: Invitation) -> str:
     """The invitation's state now (a pending one past its expiry is ``expired``)."""
     return states.effective_state(invitation, utcnow())
+
+
+def shows_link_to(invitation: Invitation, actor: str) -> bool:
+    """Whether a resend may answer its new link to ``actor``: not when the invitation
+    sends its own messages and ``actor`` did not create it (the link then reaches the
+    invited address only)."""
+    return not invitation.notify or invitation.invited_by == actor
+
+
+def proven_addresses(invitation: Invitation) -> set[str]:
+    """The invited email or number that registration may mark verified: those the
+    invitation's message was delivered to, and the email its creator vouched for."""
+    proven = invitation_messages.delivered_to(invitation)
+    if invitation.email_verified and invitation.email:
+        proven.add(invitation.email)
+    return proven
 
 
 # -- creating --------------------------------------------------------------------------
@@ -227,6 +246,10 @@ def _validated(data: InvitationInput, accept_languages: list[str], now) -> dict[
         raise InvalidInvitation("template_key", f"unknown template key {template_key!r}")
     if data.allow_same_email and not email:
         raise InvalidInvitation("allow_same_email", "needs an email to fix")
+    if data.email_verified and not email:
+        raise InvalidInvitation("email_verified", "needs an email to vouch for")
+    roles = _named(Role, "roles", data.roles)
+    bound = _binds_to_email(roles, email)
     return {
         "email": email,
         "mobile_number": mobile,
@@ -235,16 +258,30 @@ def _validated(data: InvitationInput, accept_languages: list[str], now) -> dict[
         "client": client,
         "redirect_url": _redirect_url(data.redirect_url, client),
         "groups": _named(Group, "groups", data.groups),
-        "roles": _named(Role, "roles", data.roles),
+        "roles": roles,
         "custom_fields": _json_object("custom_fields", data.custom_fields),
         "public_metadata": _json_object("public_metadata", data.public_metadata),
-        "allow_same_email": bool(data.allow_same_email),
+        "allow_same_email": bool(data.allow_same_email or bound),
+        "email_verified": bool(data.email_verified),
         "template_key": template_key,
         "lang": _lang(template_key, data.lang, accept_languages),
         "notify": bool(data.notify),
         "expires_at": now + timedelta(seconds=_lifetime(data.expires_in)),
         "pending_key": _pending_key(email or mobile, client),
     }
+
+
+def _binds_to_email(roles: list[Role], email: str | None) -> bool:
+    """Whether ``roles`` include a built-in one, which binds the invitation to its email
+    (only that person may take admin powers); without an email that is refused."""
+    built_in = sorted(role.name for role in roles if role.name in BUILT_IN_ROLES)
+    if built_in and not email:
+        raise InvalidInvitation(
+            "email",
+            f"an invitation granting the built-in role {', '.join(built_in)} needs an "
+            "email to bind to",
+        )
+    return bool(built_in)
 
 
 def _email(value: str | None) -> str | None:

@@ -20,6 +20,7 @@ from app.invitations import catalog, states
 from app.messages.rendering import format_datetime
 from app.messages.service import queue_email, queue_sms
 from app.models import Account, Client, Invitation, OutboxItem, utcnow
+from app.outbox.queue import SENT
 from app.outbox.worker import Outcome
 
 if TYPE_CHECKING:
@@ -43,6 +44,20 @@ def queue_invitation(issued: Issued) -> OutboxItem:
         invitation_id=invitation.id,
         # The link in this message works only while the invitation keeps this token.
         extra={"token_hash": invitation.token_hash},
+    )
+
+
+def delivered_to(invitation: Invitation) -> set[str]:
+    """The addresses (email, number) a message of ``invitation`` was delivered to: its
+    outbox items that left the outbox as ``sent``."""
+    return set(
+        db.session.scalars(
+            select(OutboxItem.recipient).where(
+                OutboxItem.invitation_id == invitation.id,
+                OutboxItem.kind.in_(("email", "sms")),
+                OutboxItem.state == SENT,
+            )
+        )
     )
 
 

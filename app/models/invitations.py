@@ -94,8 +94,12 @@ class Invitation(Base):
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: Copied onto the account on acceptance.
     public_metadata: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    #: The registering person must use the invited email.
+    #: The registering person must use the invited email (always, for an invitation
+    #: granting a built-in role).
     allow_same_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The creator vouched that the email is the invitee's (a client with users:verify,
+    #: an admin): verified on registration although no message was delivered there.
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     template_key: Mapped[str] = mapped_column(String(64), default="invite_user")
     lang: Mapped[str] = mapped_column(String(16), default="en")
     #: Send the message (true) or only return the link to the caller.

@@ -13,6 +13,9 @@ API_SCOPES = (
     "invitations:read invitations:write users:read users:write clients:read clients:write "
     "webhooks:read webhooks:write outbox:read outbox:write"
 )
+#: The scopes no client holds unless registered with them: granting or acting on the
+#: built-in roles, and vouching for an address Vestibule did not deliver to.
+POWER_SCOPES = "roles:grant users:verify"
 
 
 @pytest.fixture
@@ -61,5 +64,6 @@ def invite_client(factory):
 
 @pytest.fixture
 def admin_headers(machine_headers):
-    """Authorization headers of a machine token holding every admin API scope."""
-    return machine_headers()
+    """Authorization headers of a machine token holding every admin API scope, the
+    powers roles:grant and users:verify included (``machine_headers()`` lacks those)."""
+    return machine_headers(f"{API_SCOPES} {POWER_SCOPES}")

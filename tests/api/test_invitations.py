@@ -21,8 +21,9 @@ NEW = {"email": "new@example.com", "client_id": "shop"}
 
 @pytest.fixture
 def pending(app, invite_client):
-    """A pending invitation to the shop."""
-    return invite(app, email="pending@example.com", client_id=invite_client.client_id)
+    """A pending invitation to the shop that sends no message (so a resend answers its
+    new link to whoever may resend)."""
+    return invite(app, email="pending@example.com", client_id=invite_client.client_id, notify=False)
 
 
 def token_of(link: str) -> str:
@@ -517,3 +518,43 @@ def test_deeply_nested_json_is_a_400(app, client, admin_headers):
     )
     assert_json_error(response, 400, "invalid_request")
     assert row_counts(app) == before
+
+
+# -- a resend answers the new link only to whom it may go (issue 10) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [("post", "/resend", None), ("patch", "", {"state": "reinitiated"})],
+)
+def test_resend_of_a_notifying_invitation_by_another_caller_answers_no_link(
+    app, client, admin_headers, invite_client, method, suffix, body
+):
+    """notify=true and the caller is not its creator: the new link goes out by message
+    only; the answer has neither link nor short_link."""
+    issued = invite(app, email="ada@example.com", client_id="shop", actor="client:elsewhere")
+    response = getattr(client, method)(
+        f"{URL}/{issued.id}{suffix}", headers=admin_headers, json=body
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["state"] == "reinitiated"
+    assert "link" not in response.json and "short_link" not in response.json
+
+
+def test_resend_by_the_creator_answers_the_link(client, admin_headers, invite_client):
+    """The creator of a notifying invitation saw its link already: a resend shows the new one."""
+    created = client.post(URL, headers=admin_headers, json=NEW)
+    assert created.status_code == 201, created.json
+    response = client.post(f"{URL}/{created.json['id']}/resend", headers=admin_headers)
+    assert response.status_code == 200, response.json
+    assert token_of(response.json["link"]) != token_of(created.json["link"])
+
+
+def test_the_resend_answer_documents_when_the_link_is_left_out(client):
+    """The OpenAPI resend answer does not require link; its description says when."""
+    spec = client.get("/api/v1/openapi.json").json
+    answer = spec["paths"]["/api/v1/invitations/{invitation_id}/resend"]["post"]["responses"]["200"]
+    name = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    schema = spec["components"]["schemas"][name]
+    assert "link" not in schema.get("required", [])
+    assert "creator" in schema["properties"]["link"]["description"]

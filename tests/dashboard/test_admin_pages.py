@@ -833,3 +833,39 @@ def test_every_section_key_has_both_languages():
     english = {k for k in MESSAGES["en"] if k.startswith(sections)}
     german = {k for k in MESSAGES["de"] if k.startswith(sections)}
     assert english and english == german
+
+
+# -- nobody writes to an account beyond their own roles (issue 10) ------------------------
+
+
+def test_secondary_admin_cannot_change_an_admins_groups_or_lesser_roles(app, factory, admin):
+    """Adding an admin to a group or a custom role, or taking them out, from the user
+    page or the group page: 403 naming the reason, nothing written."""
+    browser, _ = signed_in(app, factory, "sam@example.com", ("secondary_admin",))
+    make_group(app, "staff")
+    make_group(app, "crew", admin.sub)
+    make_group(app, "editor", model=Role)
+    before = row_counts(app)
+    user_page = f"/admin/users/{admin.sub}/memberships"
+    attempts = [
+        post(browser, user_page, kind="groups", name="staff"),
+        post(browser, user_page, kind="roles", name="editor"),
+        post(browser, user_page + "/remove", kind="groups", name="crew"),
+        post(browser, "/admin/groups/staff/members", who=admin.email),
+        post(browser, f"/admin/groups/crew/members/{admin.sub}/remove"),
+    ]
+    for response in attempts:
+        assert response.status_code == 403, text(response)
+        assert "your roles do not allow granting or acting on admin" in text(response)
+    assert row_counts(app) == before
+    assert account_row(app, admin.sub)["groups"] == ["crew"]
+
+
+def test_secondary_admin_cannot_issue_a_password_link_for_an_admin(app, factory, admin):
+    """A set-password link for an admin would hand over the account: 403, no link."""
+    browser, _ = signed_in(app, factory, "sam@example.com", ("secondary_admin",))
+    before = row_counts(app)
+    response = post(browser, f"/admin/users/{admin.sub}/password-link", notify="")
+    assert response.status_code == 403
+    assert "your roles do not allow" in text(response)
+    assert row_counts(app) == before

@@ -601,3 +601,35 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
     response = client.get(NEW)
     assert response.status_code == 302
     assert response.location.startswith("/login?next=")
+
+
+# -- built-in roles bind the invitation to its email; resend links (issue 10) --------------
+
+
+def test_an_admin_invitation_is_bound_to_its_email(app, admin):
+    """Inviting into a built-in role stores allow_same_email even when unticked."""
+    response = post_form(admin, NEW, {"email": "boss@example.com", "roles": ["admin"]})
+    assert response.status_code in (201, 303), text_of(response)
+    (public_id,) = invitation_ids(app)
+    with app.app_context():
+        assert service.find(public_id).allow_same_email is True
+
+
+def test_an_admin_invitation_without_email_is_refused(app, admin):
+    """Mobile number only and a built-in role: 400 next to the email field, nothing written."""
+    before = row_counts(app)
+    data = {"mobile_number": "+4915112345678", "roles": ["admin"]}
+    response = post_form(admin, NEW, data)
+    assert response.status_code == 400
+    assert "needs an email" in text_of(response)
+    assert row_counts(app) == before
+
+
+def test_a_resend_by_another_person_of_a_notifying_invitation_shows_no_link(app, admin):
+    """The invitation sends its own messages and this person did not create it: the
+    resend answer carries no link."""
+    pending = invite(app, email="ada@example.com", notify=True, actor="client:back-office")
+    response = post_form(admin, f"{LIST}/{pending.id}/resend", {})
+    assert response.status_code == 303
+    assert shown_links(text_of(admin.get(response.location))) == []
+    assert stored(app, pending.id)["state"] == "reinitiated"

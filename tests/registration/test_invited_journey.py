@@ -12,6 +12,7 @@ from app.extensions import db
 from app.invitations import service
 from app.models import Account, Event, Interaction
 from app.oauth import keys
+from app.outbox.worker import Worker
 from tests.helpers import (
     NEW_PASSWORD,
     bearer,
@@ -23,6 +24,12 @@ from tests.helpers import (
 )
 
 
+def _deliver_invitation(app) -> None:
+    """The worker sends the invitation's message: its address is then proven."""
+    with app.app_context():
+        Worker(name="test").run_once()
+
+
 def _invited(browser, rp, invitation, **extra):
     return start_authorization(
         browser, rp, invite_id=invitation.token, view_type="register", **extra
@@ -30,7 +37,9 @@ def _invited(browser, rp, invitation, **extra):
 
 
 def test_invitation_link_to_signed_in_client(app, client, shop, invitation):
-    """The whole story: pre-filled form, one account, accepted invitation, code, tokens."""
+    """The whole story: the invitation email delivered, pre-filled form, one account with
+    the invited email verified, accepted invitation, code, tokens."""
+    _deliver_invitation(app)
     started = _invited(client, shop, invitation)
     page = registration_page(client, started)
     html = html_lib.unescape(page.get_data(as_text=True))
@@ -149,10 +158,12 @@ def test_registered_password_signs_in_later(app, client, shop, invitation):
 
 
 def test_invitation_by_mobile_number(app, client, shop):
-    """Invited by phone only: the number is pre-filled and, unchanged, verified."""
+    """Invited by phone only: the number is pre-filled and, unchanged and with the SMS
+    delivered, verified."""
     from tests.helpers import invite
 
     issued = invite(app, mobile_number="+4915112345678", client_id="shop", given_name="Bo")
+    _deliver_invitation(app)
     started = start_authorization(client, shop, invite_id=issued.token, view_type="register")
     html = registration_page(client, started).get_data(as_text=True)
     assert 'value="+4915112345678"' in html

@@ -13,6 +13,7 @@ from app.accounts.service import AccountError
 from app.extensions import db
 from app.invitations import service
 from app.models import Account, Event, Invitation
+from app.outbox.worker import Worker
 from tests.helpers import invite, row_counts
 
 PASSWORD = "a sturdy passphrase"
@@ -28,7 +29,10 @@ def _register(app, token: str, **fields) -> str:
 
 
 def test_registration_creates_the_account_and_accepts_the_invitation(app, invitation):
-    """Account with invited email verified, groups, roles, metadata; invitation accepted."""
+    """Account with the invited (and delivered) email verified, groups, roles, metadata;
+    invitation accepted."""
+    with app.app_context():
+        Worker(name="test").run_once()  # the invitation email leaves the outbox
     sub = _register(app, invitation.token, family_name="Lovelace")
     with app.app_context():
         account = db.session.scalar(select(Account).where(Account.sub == sub))
