@@ -114,6 +114,9 @@ class Config:
     #: After ``vestibule keys publish-next``, wait at least this long before
     #: ``vestibule keys rotate``.
     JWKS_MAX_AGE = _env_int("JWKS_MAX_AGE", 300)
+    #: Seconds a process trusts what it last read of the published signing keys and
+    #: of which one signs (10): a rotation reaches every process within this time.
+    SIGNING_KEYS_RECHECK = _env_int("SIGNING_KEYS_RECHECK", 10)
 
     #: Scopes this server knows. Clients are limited further by their own allowed scopes.
     #: The ``*:read`` / ``*:write`` scopes guard the admin API (spec §3.6).

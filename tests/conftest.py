@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.extensions import db
+from app.oauth import keys
 from tests.helpers import Factory
 
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -113,6 +114,7 @@ def _clean_tables(request):
             for table in tables:
                 db.session.execute(table.delete())
         db.session.commit()
+    keys.forget_cached(application)
 
 
 @pytest.fixture

@@ -344,16 +344,16 @@ class OpenIDCode(_OpenIDCode):
         )
 
     def encode_id_token(self, token, request):
-        # One key row for header and signature, so the kid always names the signer.
-        row = keys.ensure_signing_key()
+        # The kid and key come as a pair, so the header always names the signer.
+        kid, key = keys.signing_key()
         claims = self.get_compatible_claims(request)
         if request.authorization_code:
             claims.update(self.get_authorization_code_claims(request.authorization_code))
         at_hash = create_half_hash(token["access_token"], "RS256")
         claims["at_hash"] = at_hash.decode("ascii")
         claims.update(self.generate_user_info(request.user, token["scope"]))
-        header = {"alg": "RS256", "typ": "JWT", "kid": row.kid}
-        return jwt.encode(header, claims, keys.private_key(row), ["RS256"])
+        header = {"alg": "RS256", "typ": "JWT", "kid": kid}
+        return jwt.encode(header, claims, key, ["RS256"])
 
     def get_client_claims(self, client):
         now = int(time.time())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -41,6 +42,15 @@ class _Cache:
     lock: threading.Lock = field(default_factory=threading.Lock)
     jwks_kids: tuple[str, ...] = ()
     jwks: Document | None = None
+    #: The published kids and their states as last read, and when (monotonic seconds).
+    published: dict[str, str] | None = None
+    read_at: float = 0.0
+
+
+def forget_cached(app) -> None:
+    """Drop what ``app`` remembers of its keys: for tests, which empty the tables under
+    a running app (a deployment never deletes a key)."""
+    app.extensions.pop(_EXTENSION, None)
 
 
 def _cache() -> _Cache:
@@ -90,6 +100,7 @@ def publish_next_key() -> SigningKey:
     row = _new_key(NEXT)
     db.session.add(row)
     db.session.commit()
+    _cache().published = None
     return row
 
 
@@ -105,6 +116,7 @@ def rotate_keys() -> SigningKey:
         _step_down(row)
     signer.state = CURRENT
     db.session.commit()
+    _cache().published = None
     return signer
 
 
@@ -132,22 +144,43 @@ def _open(row: SigningKey) -> RSAKey:
     return RSAKey.import_key(json.loads(unseal(row.private_jwk_sealed, SEAL_PURPOSE)))
 
 
-def jwks_document() -> Document:
-    """The JWKS (public parts only), rebuilt only when the published kids change.
+def signing_key() -> tuple[str, RSAKey]:
+    """The kid and private key that sign ID tokens now (no query in the steady state)."""
+    published = _published()
+    kid = [kid for kid, state in published.items() if state == CURRENT][-1]
+    key = _cache().private.get(kid)
+    if key is None:
+        key = private_key(db.session.scalars(select(SigningKey).where(SigningKey.kid == kid)).one())
+    return kid, key
 
-    Every call asks the database for the published kids and states (a few short
-    rows), so a rotation made by another process is served at once and every
-    process answers with the same body and ETag.
-    """
-    published = _published_kids()
-    if CURRENT not in published.values():
-        ensure_signing_key()
-        published = _published_kids()
-    kids = tuple(published)
+
+def jwks_document() -> Document:
+    """The JWKS (public parts only), rebuilt only when the published kids change, so
+    every process answers with the same body and ETag."""
+    kids = tuple(_published())
     cache = _cache()
     if cache.jwks is None or cache.jwks_kids != kids:
         cache.jwks, cache.jwks_kids = _build_jwks(kids), kids
     return cache.jwks
+
+
+def _published() -> dict[str, str]:
+    """The published kids and their states, read again every SIGNING_KEYS_RECHECK
+    seconds: a rotation made by another process reaches this one within that time
+    (while the JWKS itself may be cached by clients for JWKS_MAX_AGE)."""
+    cache = _cache()
+    now = time.monotonic()
+    if cache.published is None or now - cache.read_at >= _recheck_interval():
+        published = _published_kids()
+        if CURRENT not in published.values():
+            ensure_signing_key()
+            published = _published_kids()
+        cache.published, cache.read_at = published, now
+    return cache.published
+
+
+def _recheck_interval() -> float:
+    return float(current_app.config["SIGNING_KEYS_RECHECK"])
 
 
 def _published_kids() -> dict[str, str]:
