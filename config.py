@@ -68,7 +68,13 @@ class Config:
     ISSUER: str | None = _env("ISSUER")
     #: SQLAlchemy URL; PostgreSQL in production (``postgresql+psycopg://...``).
     SQLALCHEMY_DATABASE_URI: str | None = _env("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    #: Extra SQLAlchemy engine options, over the ones app/database.py picks per database.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: Seconds after which a pooled PostgreSQL connection is replaced (30 minutes).
+    DATABASE_POOL_RECYCLE = _env_int("DATABASE_POOL_RECYCLE", 1800)
+    #: Seconds a pooled connection may sit unused before it is pinged at its next use
+    #: (a restart of the server in between is then noticed before a request fails).
+    DATABASE_IDLE_PING = _env_int("DATABASE_IDLE_PING", 10)
     #: Redis URL for rate-limit counters shared by all instances; memory if unset.
     RATELIMIT_STORAGE_URI: str = _env("REDIS_URL", "memory://") or "memory://"
     RATELIMIT_ENABLED = True

@@ -1,0 +1,56 @@
+"""Engine settings per database, and noticing a dead connection without pinging on
+every request.
+
+SQLAlchemy's ``pool_pre_ping`` costs a round trip on each checkout. SQLite needs none
+(a file, nothing to lose). PostgreSQL connections are recycled after
+``DATABASE_POOL_RECYCLE`` seconds and pinged only when they sat idle in the pool for
+``DATABASE_IDLE_PING`` seconds: a connection the server dropped meanwhile (a restart,
+an idle timeout) is then replaced before a request uses it, and a busy server pays
+nothing. A connection that dies mid-request fails that request; SQLAlchemy then
+invalidates the whole pool, so the next requests start afresh.
+
+Bound parameters never reach exception texts or logs (``hide_parameters``): they hold
+email addresses and token hashes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
+
+_CHECKED_IN = "vestibule_checked_in"
+
+
+def engine_options(app: Flask) -> dict:
+    """The engine options for the configured database; explicit
+    SQLALCHEMY_ENGINE_OPTIONS win."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    options: dict = {"hide_parameters": True}
+    if url.get_backend_name() != "sqlite":
+        options["pool_recycle"] = app.config["DATABASE_POOL_RECYCLE"]
+    return {**options, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+
+
+def ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection before use only when it sat idle that long."""
+    if engine.dialect.name == "sqlite" or engine.pool.__class__.__name__ == "NullPool":
+        return
+
+    @event.listens_for(engine, "checkin")
+    def _remember(dbapi_connection, record) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection, record, proxy) -> None:
+        idle = time.monotonic() - record.info.get(_CHECKED_IN, time.monotonic())
+        if idle < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool discards this connection and checks out another (a new one).
+            raise DisconnectionError("idle connection is gone") from exc
