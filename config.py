@@ -77,6 +77,12 @@ class Config:
     DATABASE_IDLE_PING = _env_int("DATABASE_IDLE_PING", 10)
     #: Redis URL for rate-limit counters shared by all instances; memory if unset.
     RATELIMIT_STORAGE_URI: str = _env("REDIS_URL", "memory://") or "memory://"
+    #: Redis down is not an outage: the limits go on per process (in memory) until
+    #: Redis answers again, checked with a growing pause; one warning per outage.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    #: Seconds to wait for Redis to connect or answer before counting it as down.
+    RATELIMIT_STORAGE_OPTIONS: dict = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     RATELIMIT_ENABLED = True
     #: Prefix of every rate-limit key in Redis, so several deployments (or test runs)
     #: can share one Redis without sharing counters.
