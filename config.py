@@ -154,6 +154,8 @@ class Config:
         # that Vestibule did not deliver to (issue 10).
         "roles:grant",
         "users:verify",
+        # For a monitoring system's client-credentials token: read /metrics.
+        "metrics:read",
     )
     #: Seconds an email verification link works (7 days).
     EMAIL_VERIFICATION_LIFETIME = _env_int("EMAIL_VERIFICATION_LIFETIME", 7 * 24 * 3600)
@@ -279,6 +281,25 @@ class Config:
     #: can forge ``X-Forwarded-For`` and escape the per-address rate limits; the app
     #: logs the value it runs with at start-up.
     PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
+    #: Operating it: logs, readiness, metrics (README "Health, metrics and logs").
+    #: ``plain`` (default: ``time level logger [request id] message``) or ``json`` (one
+    #: JSON object per line: time, level, logger, message, request_id, method,
+    #: endpoint, status ...). Secret URLs are redacted in both.
+    LOG_FORMAT: str = _env("LOG_FORMAT", "plain") or "plain"
+    #: Seconds each /readyz check (database, Redis) may take before it counts as
+    #: failed (default 2).
+    READYZ_TIMEOUT = float(_env("READYZ_TIMEOUT", "2") or 2)
+    #: Whether /readyz answers 503 while Redis (REDIS_URL) is down (default off: the
+    #: rate limits fall back per process then, so the instance still serves; the
+    #: check is reported either way).
+    READYZ_REQUIRE_REDIS: bool = _env_bool("READYZ_REQUIRE_REDIS", False)
+    #: Networks (CIDRs, space- or comma-separated) whose clients may read /metrics
+    #: without a token; empty by default (a bearer token with ``metrics:read`` then).
+    METRICS_ALLOW_FROM: str = _env("METRICS_ALLOW_FROM", "") or ""
+    #: A folder shared by the processes of one host (gunicorn's workers, a worker):
+    #: each writes its metrics there and /metrics adds them up. Unset: each process
+    #: reports its own. prometheus-client reads the variable itself, at import.
+    PROMETHEUS_MULTIPROC_DIR: str | None = _env("PROMETHEUS_MULTIPROC_DIR")
     #: Seconds a form's CSRF token stays valid (1 hour).
     WTF_CSRF_TIME_LIMIT = 3600
     #: Flask-WTF's HTTPS check wants a same-origin ``Referer``, which our

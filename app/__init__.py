@@ -54,8 +54,10 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     init_webhooks(app)
     init_in_process(app)
     from app.dashboard import init_dashboard
+    from app.observability import init_observability
 
     init_dashboard(app)
+    init_observability(app)
     return app
 
 

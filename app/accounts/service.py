@@ -31,6 +31,7 @@ from app.models import (
     Token,
     utcnow,
 )
+from app.observability.metrics import record_sign_in
 from app.pagination import Page, keyset_page
 
 #: Passwords shorter than this are refused (NIST SP 800-63B: at least 8).
@@ -452,6 +453,7 @@ def authenticate(email: str, password: str) -> Account | None:
     )
     if not ok or account is None or account.disabled:
         throttle.record_failure(email)
+        record_sign_in(success=False)
         return None
     throttle.forget_failures(email)
     if needs_rehash(account.password_hash):

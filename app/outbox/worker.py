@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.models import DeliveryAttempt, OutboxItem, utcnow
+from app.observability.metrics import record_delivery
 from app.outbox.queue import DEAD, PENDING, SENT, payload_of
 
 log = logging.getLogger(__name__)
@@ -295,6 +296,7 @@ class Worker:
             setattr(item, key, value)
         if outcome.ok and item.kind in _AFTER_SENT:
             _AFTER_SENT[item.kind](item)
+        record_delivery(item.kind, values.get("state", "retry"))
         db.session.commit()
 
 

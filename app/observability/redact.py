@@ -1,0 +1,48 @@
+"""Secrets out of log lines: the one function every log writer (Vestibule's handler,
+gunicorn's access and error logs) runs its text through.
+
+Some of our URLs are bearer secrets: whoever holds ``/i/<token>``, an ``invite_id``,
+``/password/reset/<token>`` or ``/verify/email/<token>`` can use the invitation or
+the link. Log files are read by more people, and kept longer, than the links live.
+The secret part becomes ``[redacted]``; the shape of the URL stays, so a log still
+tells which page was asked for.
+"""
+
+from __future__ import annotations
+
+import re
+
+REDACTED = "[redacted]"
+
+#: A slash as it appears in a URL, or percent-encoded inside another one's query
+#: (``next=%2Fi%2F...``).
+_SLASH = r"(?:/|%2F)"
+#: Path prefixes whose next segment is a secret.
+_SECRET_PATHS = ("i", "password/reset", "verify/email")
+_PATH = re.compile(
+    "(?P<keep>"
+    + _SLASH
+    + "(?:"
+    + "|".join(prefix.replace("/", _SLASH) for prefix in _SECRET_PATHS)
+    + ")"
+    + _SLASH
+    + r")(?P<secret>(?:(?!%2F|%3F|%23|%26)[^/?#&\s\"'<>])+)",
+    re.IGNORECASE,
+)
+#: Query parameters whose value is a secret, also percent-encoded once or twice
+#: inside another parameter (``next=/authorize%3F...%26invite_id%3D...``).
+_SECRET_PARAMS = ("invite_id",)
+_PARAM = re.compile(
+    r"(?P<keep>(?:" + "|".join(_SECRET_PARAMS) + r")(?:=|%3D|%253D))"
+    r"(?P<secret>(?:(?!%26|%2526|%23)[^&#\s\"'<>])+)",
+    re.IGNORECASE,
+)
+
+
+def redact(text: str) -> str:
+    """``text`` with every secret URL part (see the module docstring) replaced by
+    ``[redacted]``; anything else is left as it is."""
+    if not text:
+        return text
+    text = _PATH.sub(lambda m: m["keep"] + REDACTED, text)
+    return _PARAM.sub(lambda m: m["keep"] + REDACTED, text)
