@@ -11,11 +11,13 @@ REQUIRE_POSTGRES=1 (PostgreSQL, Redis) and REQUIRE_BROWSER=1 (Chromium), as in C
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +38,8 @@ from tests.production.https_servers import relying_party_landing
 # Debian's Chromium under Playwright, as the plain-http browser tests launch it.
 chromium = e2e.chromium
 
-#: Screenshots of each walk's end state (git-ignored with test-artifacts/).
+#: Screenshots of each walk's end state, and of where a failed walk stopped
+#: (git-ignored with test-artifacts/).
 SCREENSHOTS = e2e.ARTIFACTS / "production"
 #: Milliseconds a browser step may wait (a page, an element): ample for a loaded
 #: machine, short enough that a walk stuck on an error page fails soon.
@@ -94,14 +97,24 @@ def deployment(request, installation, tls_files, mail_server, workdir) -> Iterat
         yield running
 
 
+@pytest.fixture(scope="package")
+def screenshots() -> Path:
+    """test-artifacts/production/, without the failure screenshots of earlier runs."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for stale in SCREENSHOTS.glob("*-FAILED-*.png"):
+        stale.unlink()
+    return SCREENSHOTS
+
+
 @dataclass
 class Walk:
     """One fresh browser context on the deployment, recording every navigation that
     ended in an error page (4xx or 5xx) or not at all."""
 
     deployment: Deployment
-    context: object
-    page: object
+    screenshots: Path
+    context: Any
+    page: Any
     error_pages: list[str] = field(default_factory=list)
 
     def record(self, response) -> None:
@@ -114,8 +127,7 @@ class Walk:
 
     def screenshot(self, name: str) -> None:
         """Save the page as test-artifacts/production/<variant>-<name>.png."""
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{self.deployment.variant}-{name}.png"
+        path = self.screenshots / f"{self.deployment.variant}-{name}.png"
         self.page.screenshot(path=path, full_page=True)
 
     def finish(self, name: str) -> None:
@@ -125,19 +137,23 @@ class Walk:
 
 
 @pytest.fixture
-def walk(request, chromium, deployment) -> Iterator[Walk]:
+def walk(request, chromium, deployment, screenshots) -> Iterator[Walk]:
     """A browser context trusting the deployment (``ignore_https_errors``: the test CA
-    is not in Chromium's store) with one page; closed after the test."""
+    is not in Chromium's store) with one page; closed after the test, a screenshot of
+    where it stopped kept when the test failed."""
+    from playwright.sync_api import Error as PlaywrightError
+
     context = chromium.new_context(ignore_https_errors=True)
     context.set_default_timeout(WAIT_MS)
     page = context.new_page()
-    walk = Walk(deployment, context, page)
+    walk = Walk(deployment, screenshots, context, page)
     context.on("response", walk.record)
     context.on("requestfailed", walk.record_failure)
     yield walk
     report = request.node.stash.get(_CALL_REPORT, None)
     if report is not None and report.failed:
-        walk.screenshot("FAILED-" + re.sub(r"[^\w.-]+", "_", request.node.name))
+        with contextlib.suppress(PlaywrightError):
+            walk.screenshot("FAILED-" + re.sub(r"[^\w.-]+", "_", request.node.name))
     context.close()
 
 
