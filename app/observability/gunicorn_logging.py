@@ -4,22 +4,9 @@ exists, so it needs nothing but gunicorn and ``redact``."""
 
 from __future__ import annotations
 
-import logging
-
 from gunicorn.glogging import Logger
 
-from app.observability.redact import redact
-
-
-class RedactFilter(logging.Filter):
-    """Replaces a record's message by its redacted text (arguments merged in first)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
+from app.observability.redact import redact_records_of
 
 
 class RedactingLogger(Logger):
@@ -28,6 +15,5 @@ class RedactingLogger(Logger):
 
     def setup(self, cfg) -> None:
         super().setup(cfg)
-        for log in (self.error_log, self.access_log):
-            if not any(isinstance(f, RedactFilter) for f in log.filters):
-                log.addFilter(RedactFilter())
+        redact_records_of(self.error_log)
+        redact_records_of(self.access_log)

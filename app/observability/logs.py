@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from flask import Flask, g, has_request_context, request
 from flask.logging import default_handler, wsgi_errors_stream
 
-from app.observability.redact import redact
+from app.observability.redact import RedactFilter, redact, redact_records_of
 
 LOG_FORMATS = ("plain", "json")
 #: Attributes every record gets from the request it was written in (None outside one).
@@ -99,9 +99,11 @@ def init_logging(app: Flask) -> None:
     handler = logging.StreamHandler(wsgi_errors_stream)  # type: ignore[arg-type]
     handler.vestibule = True  # type: ignore[attr-defined]
     handler.addFilter(RequestContext())
+    handler.addFilter(RedactFilter())  # also for handlers the record reaches after ours
     handler.setFormatter(JsonFormatter() if choice == "json" else PlainFormatter())
     logger = logging.getLogger("app")
     for old in list(logger.handlers):
         if old is default_handler or getattr(old, "vestibule", False):
             logger.removeHandler(old)
     logger.addHandler(handler)
+    redact_records_of(logging.getLogger("werkzeug"))  # the development server's lines

@@ -10,6 +10,7 @@ tells which page was asked for.
 
 from __future__ import annotations
 
+import logging
 import re
 
 REDACTED = "[redacted]"
@@ -46,3 +47,21 @@ def redact(text: str) -> str:
         return text
     text = _PATH.sub(lambda m: m["keep"] + REDACTED, text)
     return _PARAM.sub(lambda m: m["keep"] + REDACTED, text)
+
+
+class RedactFilter(logging.Filter):
+    """Replaces a record's message by its redacted text (arguments merged in first), so
+    every handler the record reaches afterwards sees only that."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def redact_records_of(logger: logging.Logger) -> None:
+    """Redact every record ``logger`` itself emits (once, however often called)."""
+    if not any(isinstance(f, RedactFilter) for f in logger.filters):
+        logger.addFilter(RedactFilter())

@@ -131,3 +131,13 @@ def test_log_format_must_be_known():
     """A LOG_FORMAT other than plain or json stops start-up."""
     with pytest.raises(ConfigurationError, match="LOG_FORMAT"):
         create_app("testing", LOG_FORMAT="xml")
+
+
+def test_records_reach_other_handlers_redacted(app, caplog):
+    """Handlers after ours (a root handler, the development server's) get the redacted
+    text: app records and werkzeug's request lines alike."""
+    caplog.set_level(logging.INFO)
+    logging.getLogger("app.test").warning("opened /i/%s", SECRET)
+    logging.getLogger("werkzeug").info('"GET /password/reset/%s HTTP/1.1" 200 -', SECRET)
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages == ["opened /i/[redacted]", '"GET /password/reset/[redacted] HTTP/1.1" 200 -']
