@@ -18,6 +18,7 @@ hook covers sign-ins, registrations and invitation state changes.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -143,10 +144,13 @@ def _after_flush(session, flush_context) -> None:
 
 
 def _after_commit(session) -> None:
-    for obj, facts in session.info.pop(_PENDING, []):
-        # An event added in a savepoint that was rolled back is transient again.
-        if not inspect(obj).transient:
-            record_event(*facts)
+    try:
+        for obj, facts in session.info.pop(_PENDING, []):
+            # An event added in a savepoint that was rolled back is transient again.
+            if not inspect(obj).transient:
+                record_event(*facts)
+    except Exception:  # counting must never fail a change that is already committed
+        log.exception("counting committed events failed")
 
 
 def _after_rollback(session) -> None:
@@ -222,7 +226,10 @@ def exposition() -> tuple[bytes, str]:
 
 
 def init_metrics(app: Flask) -> None:
-    """Count committed domain events of ``app``'s database session."""
+    """Count committed domain events of ``app``'s database session; with a multiprocess
+    folder, make sure it exists (any command, not only gunicorn, may count something)."""
     from app.extensions import db
 
+    if app.config["PROMETHEUS_MULTIPROC_DIR"]:
+        os.makedirs(app.config["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
     count_committed_events(db.session)
