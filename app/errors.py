@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 #: Paths whose clients are programs, answered in JSON.
@@ -105,6 +109,37 @@ def handle_recursion(exc: RecursionError):
     return handle_unexpected(exc)
 
 
+#: Seconds a client is asked to wait when the database cannot be reached.
+RETRY_AFTER_UNAVAILABLE = 5
+
+
+def handle_database_unavailable(exc: SQLAlchemyError):
+    """The database cannot be reached (restarting, network cut): 503 with Retry-After,
+    and one log line without SQL or parameters (they hold emails and token hashes).
+    The request's transaction is rolled back, so nothing is half-written."""
+    from app.extensions import db
+    from app.web.i18n import set_locale
+
+    with suppress(SQLAlchemyError):
+        db.session.rollback()
+    cause = getattr(exc, "orig", None) or exc
+    current_app.logger.error(
+        "database unavailable: %s %s (%s: %s)",
+        request.method,
+        request.endpoint or request.path,
+        type(cause).__name__,
+        str(cause).splitlines()[0][:200] if str(cause) else "",
+    )
+    headers = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
+    if wants_json():
+        description = "The service is briefly unavailable; retry later."
+        body = {"error": "temporarily_unavailable", "error_description": description}
+        return jsonify(body), 503, headers
+    set_locale()
+    html = render_template("web/unavailable.html")
+    return html, 503, headers
+
+
 def handle_unexpected(exc: Exception):
     """A bug: log it, answer 500 without details."""
     current_app.logger.exception("unhandled error")
@@ -116,4 +151,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(RecursionError, handle_recursion)
+    for unavailable in (OperationalError, InterfaceError, DisconnectionError, PoolTimeout):
+        app.register_error_handler(unavailable, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -3,7 +3,9 @@ bound parameters (emails, token hashes) never in error texts."""
 
 from __future__ import annotations
 
+import gc
 import time
+import warnings
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -12,6 +14,8 @@ from sqlalchemy.exc import OperationalError
 from app import create_app
 from app.extensions import db
 from tests.conftest import postgres_url_or_skip, private_schema
+from tests.faults import TcpForwarder
+from tests.helpers import Factory, bearer, post_as, sign_in
 
 
 def test_sqlite_needs_no_ping_and_hides_parameters(tmp_path):
@@ -30,6 +34,11 @@ def test_sqlite_needs_no_ping_and_hides_parameters(tmp_path):
 def postgres_url():
     with private_schema(postgres_url_or_skip(), "vestibule_engine") as url:
         yield url
+    # A connection the server killed is dropped by SQLAlchemy without psycopg
+    # closing it; collect it here, quietly, rather than at the end of the session.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def _kill_pooled_connection(app) -> None:
@@ -72,3 +81,64 @@ def test_postgresql_recycles_instead_of_pinging(postgres_url):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=postgres_url)
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     assert options["pool_recycle"] == 1800 and "pool_pre_ping" not in options
+
+
+# -- the database goes away ----------------------------------------------------------------
+
+
+@pytest.fixture
+def cut_off(postgres_url):
+    """An app that reaches PostgreSQL through a link the test can cut; seeded with a
+    machine client and a person; yields (app, link, machine, person)."""
+    from sqlalchemy.engine import make_url
+
+    real = make_url(postgres_url)
+    link = TcpForwarder(real.host or "127.0.0.1", real.port or 5432).start()
+    url = real.set(host="127.0.0.1", port=link.port).render_as_string(hide_password=False)
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        db.create_all()
+    factory = Factory(app)
+    machine = factory.client(grant_types=["client_credentials"], scope="invitations:read")
+    person = factory.account()
+    yield app, link, machine, person
+    with app.app_context():
+        db.engine.dispose()
+    link.close()
+
+
+def test_database_down_is_a_503_with_retry_after_and_one_calm_log_line(cut_off, caplog):
+    """While PostgreSQL cannot be reached: protocol and API answers are 503 JSON
+    temporarily_unavailable, pages a calm 503 page, all with Retry-After; one log line
+    per request, no traceback, no parameters; once it is back, everything works."""
+    app, link, machine, person = cut_off
+    browser = app.test_client()
+    assert sign_in(browser, person).status_code == 303
+
+    def token():
+        return post_as(app.test_client(), machine, "/token", {"grant_type": "client_credentials"})
+
+    assert token().status_code == 200
+
+    link.cut()
+    with caplog.at_level("INFO"):
+        answers = {
+            "token": token(),
+            "api": app.test_client().get("/api/v1/invitations", headers=bearer("x" * 43)),
+            "account": browser.get("/account"),
+            "sign_in": sign_in(app.test_client(), person),
+        }
+    for name, answer in answers.items():
+        assert answer.status_code == 503, (name, answer.status_code)
+        assert answer.headers["Retry-After"] == "5"
+    assert answers["token"].json["error"] == "temporarily_unavailable"
+    assert answers["api"].json["error"] == "temporarily_unavailable"
+    assert "briefly unavailable" in answers["account"].get_data(as_text=True)
+    lines = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert len(lines) == len(answers)
+    assert all(r.exc_info is None and "database unavailable" in r.getMessage() for r in lines)
+    assert person.email not in caplog.text and "[parameters" not in caplog.text
+
+    link.restore()
+    assert token().status_code == 200
+    assert browser.get("/account").status_code == 200

@@ -75,6 +75,8 @@ MESSAGES = {
         "continue": "Continue",
         "already_registered": "An account was already created in this sign-in request. "
         "Continue to carry on with it.",
+        "unavailable_title": "Vestibule is briefly unavailable",
+        "unavailable_hint": "Nothing was lost or changed. Please try again in a minute.",
         "form_expired": "The form expired or was not sent from this site; please reload the page "
         "and try again.",
         "invite_just_used": "This invitation has just been used to create an account. If that "
@@ -179,6 +181,9 @@ MESSAGES = {
         "continue": "Weiter",
         "already_registered": "In dieser Anmeldeanfrage wurde bereits ein Konto angelegt. Mit "
         "„Weiter“ geht es damit weiter.",
+        "unavailable_title": "Vestibule ist kurz nicht erreichbar",
+        "unavailable_hint": "Es ging nichts verloren und nichts wurde geändert. Bitte versuchen "
+        "Sie es in einer Minute noch einmal.",
         "form_expired": "Das Formular ist abgelaufen oder kam nicht von dieser Seite; bitte laden "
         "Sie die Seite neu und versuchen Sie es erneut.",
         "invite_just_used": "Mit dieser Einladung wurde gerade ein Konto angelegt. Wenn Sie das "
