@@ -40,6 +40,37 @@ _PARAM = re.compile(
 )
 
 
+#: Query parameters whose values are neither secret nor personal data (protocol
+#: settings and the client's registered values): an access log keeps them. Any other
+#: value (``login_hint``, ``state``, ``nonce``, a search for an email ...) is redacted.
+PLAIN_PARAMS = frozenset(
+    {
+        "response_type",
+        "response_mode",
+        "client_id",
+        "redirect_uri",
+        "post_logout_redirect_uri",
+        "scope",
+        "prompt",
+        "display",
+        "max_age",
+        "ui_locales",
+        "view_type",
+        "code_challenge_method",
+        "grant_type",
+    }
+)
+
+
+def redact_query(query: str) -> str:
+    """A query string with every parameter's name but only PLAIN_PARAMS' values."""
+    kept = []
+    for part in query.split("&"):
+        name, sep, _ = part.partition("=")
+        kept.append(part if name in PLAIN_PARAMS or not sep else f"{name}={REDACTED}")
+    return redact("&".join(kept))
+
+
 def redact(text: str) -> str:
     """``text`` with every secret URL part (see the module docstring) replaced by
     ``[redacted]``; anything else is left as it is."""

@@ -28,6 +28,7 @@ INHERITED = ("PATH", "LANG", "LC_ALL", "TMPDIR", "TZ")
 STARTUP_TIMEOUT = 60
 STOP_TIMEOUT = 20
 SECRET = "Sx" + secrets.token_urlsafe(24)
+EMAIL = "grace.hopper%40example.com"
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -129,14 +130,15 @@ def _value(exposition: str, name: str, **labels: str) -> float:
 
 def test_secret_urls_never_reach_the_logs(served):
     """Short links, reset and verification links and invite_id are logged by shape only,
-    in gunicorn's access log and in Vestibule's request lines; the request id we sent is
-    in gunicorn's line."""
+    in gunicorn's access log and in Vestibule's request lines, and query values other
+    than protocol settings (a login_hint) not at all; the request id we sent is in
+    gunicorn's line."""
     base, log = served
     paths = [
         f"/i/{SECRET}",
         f"/password/reset/{SECRET}",
         f"/verify/email/{SECRET}",
-        f"/authorize?response_type=code&client_id=rp&invite_id={SECRET}&state=s",
+        f"/authorize?response_type=code&client_id=rp&invite_id={SECRET}&login_hint={EMAIL}",
         f"/login?next=%2Fi%2F{SECRET}",
     ]
     statuses = [
@@ -146,10 +148,14 @@ def test_secret_urls_never_reach_the_logs(served):
     served_log = _written_log(served)
 
     assert SECRET not in served_log
+    assert "grace.hopper" not in served_log  # login_hint: personal data
     assert '"GET /i/[redacted] HTTP/1.1"' in served_log
     assert '"GET /password/reset/[redacted] HTTP/1.1"' in served_log
     assert "/verify/email/[redacted]" in served_log
-    assert "invite_id=[redacted]&state=s" in served_log
+    assert (
+        "/authorize?response_type=code&client_id=rp&invite_id=[redacted]&login_hint=[redacted]"
+        in served_log
+    )
     assert "request_id=probe-0" in served_log
     assert "INFO app.requests [probe-0] GET /i/[redacted]" in served_log
 

@@ -14,7 +14,7 @@ from flask import g
 from app import create_app
 from app.extensions import db
 from app.observability.logs import init_logging
-from app.observability.redact import redact
+from app.observability.redact import redact, redact_query
 from config import ConfigurationError
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
@@ -44,6 +44,14 @@ SECRET = "Zq9-secret_link_token"
 def test_redact(text, expected):
     """Secret path segments and invite_id values go, the rest of the line stays."""
     assert redact(text) == expected
+
+
+def test_redact_query_keeps_protocol_settings_only():
+    """Access logs keep every parameter's name, protocol settings' values, nothing else."""
+    query = f"response_type=code&client_id=rp&login_hint=ada%40example.com&invite_id={SECRET}&x"
+    assert redact_query(query) == (
+        "response_type=code&client_id=rp&login_hint=[redacted]&invite_id=[redacted]&x"
+    )
 
 
 def test_sane_request_id_is_kept_and_echoed(client):
