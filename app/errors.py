@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import suppress
 
 from flask import Flask, current_app, jsonify, render_template, request
@@ -89,8 +90,20 @@ def handle_http_error(exc: HTTPException):
             body["errors"] = messages
         # Keep what the exception says beyond its body, e.g. a 405's Allow (RFC 9110).
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
-        return jsonify(body), code, headers
-    return error_page(_error_code(exc), description, code)
+        return jsonify(body), code, {**headers, **_retry_after(code)}
+    html, status = error_page(_error_code(exc), description, code)
+    return html, status, _retry_after(code)
+
+
+def _retry_after(status: int) -> dict[str, str]:
+    """RFC 6585: a 429 says when to come back (the breached limit's window end)."""
+    if status != 429:
+        return {}
+    from app.extensions import limiter
+
+    current = limiter.current_limit
+    seconds = int(current.reset_at - time.time()) if current is not None else 60
+    return {"Retry-After": str(max(1, seconds))}
 
 
 def handle_domain_error(exc: DomainError):

@@ -28,6 +28,7 @@ def test_sign_in_attempts_are_limited(tmp_path):
     assert codes == [400] * 10 + [429]
     last = browser.post("/login", data={"email": "b@example.com", "password": "wrong pass"})
     assert last.status_code == 429 and last.mimetype == "text/html"
+    assert 0 < int(last.headers["Retry-After"]) <= 60  # RFC 6585: when to come back
     with app.app_context():
         db.engine.dispose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 from marshmallow import INCLUDE, Schema, fields
+from werkzeug.routing import BaseConverter
 
 from app.extensions import csrf
 from config import Config
@@ -28,6 +29,14 @@ class ErrorSchema(Schema):
     scope = fields.String(
         metadata={"description": "with insufficient_scope: the scope the request needs"}
     )
+
+
+class PublicIdConverter(BaseConverter):
+    """A public id (a UUID) in a path, kept as text. Only UUID-shaped segments match,
+    so ``/invitations/bulk`` and ``/invitations/stats`` are never taken for an id
+    (their OPTIONS answers then list only their own methods)."""
+
+    regex = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
 class AdminApi(Api):
@@ -74,7 +83,9 @@ def api_settings(config: type[Config] | dict) -> dict:
 def init_api(app: Flask) -> None:
     """Mount the API blueprints and refuse to start if a route declares no action."""
     app.config.update({k: v for k, v in api_settings(app.config).items() if k not in app.config})
+    app.url_map.converters["public_id"] = PublicIdConverter
     api = AdminApi(app)
+    api.register_converter(PublicIdConverter, lambda _: {"type": "string", "format": "uuid"})
     from app.api import clients, groups, invitations, outbox, users, webhooks
 
     modules = (invitations, users, groups, clients, webhooks, outbox)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import g
+from flask import g, request
 from flask_smorest import Blueprint
+from werkzeug.exceptions import BadRequest
 
 from app.errors import DomainError
 from app.oauth.server import bearer_token
@@ -88,15 +89,26 @@ def requires(action: str):
     scope = ACTION_SCOPES[action]
 
     def decorator(view):
+        needs_body = _declares_json_body(view)
+
         @wraps(view)
         def wrapped(*args, **kwargs):
             authorize(action)
+            if needs_body and not request.get_data(cache=True):
+                # The spec marks the body required; webargs would read "nothing" as {}.
+                raise BadRequest("This operation needs a JSON body.")
             return view(*args, **kwargs)
 
         wrapped.required_action = action
         return Blueprint.doc(security=[{"bearerAuth": [scope]}])(wrapped)
 
     return decorator
+
+
+def _declares_json_body(view) -> bool:
+    """Whether flask-smorest documents a required JSON body for ``view``."""
+    parameters = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return any(p.get("in") == "json" and p.get("required") for p in parameters)
 
 
 def actor() -> str:

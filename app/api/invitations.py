@@ -437,7 +437,7 @@ def invitation_stats():
 # -- one invitation --------------------------------------------------------------------
 
 
-@blp.route("/invitations/<invitation_id>", methods=["GET"])
+@blp.route("/invitations/<public_id:invitation_id>", methods=["GET"])
 @requires("invitations.read")
 @blp.response(200, InvitationSchema)
 def get_invitation(invitation_id: str):
@@ -469,7 +469,7 @@ class ResentInvitationSchema(InvitationSchema):
     short_link = fields.String(metadata={"description": "the new short link, with link"})
 
 
-@blp.route("/invitations/<invitation_id>", methods=["PATCH"])
+@blp.route("/invitations/<public_id:invitation_id>", methods=["PATCH"])
 @requires("invitations.resend")
 @blp.arguments(StateChangeSchema, example={"state": "revoked"})
 @blp.response(200, ChangedInvitationSchema)
@@ -487,7 +487,7 @@ def change_invitation(body: dict, invitation_id: str):
     return resent_dict(service.resend(invitation_id, actor()))
 
 
-@blp.route("/invitations/<invitation_id>/resend", methods=["POST"])
+@blp.route("/invitations/<public_id:invitation_id>/resend", methods=["POST"])
 @requires("invitations.resend")
 @blp.response(200, ResentInvitationSchema)
 def resend_invitation(invitation_id: str):
@@ -501,7 +501,7 @@ def resend_invitation(invitation_id: str):
     return resent_dict(service.resend(invitation_id, actor()))
 
 
-@blp.route("/invitations/<invitation_id>/revoke", methods=["POST"])
+@blp.route("/invitations/<public_id:invitation_id>/revoke", methods=["POST"])
 @requires("invitations.revoke")
 @blp.response(200, InvitationSchema)
 def revoke_invitation(invitation_id: str):

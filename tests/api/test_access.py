@@ -48,7 +48,7 @@ def test_user_invite_role_may_create(client, person_headers, invite_client):
 
 def test_missing_token_is_401_with_challenge(client):
     """No Authorization header → 401 with a Bearer challenge and a JSON error."""
-    response = client.get("/api/v1/invitations/whatever")
+    response = client.get("/api/v1/invitations/00000000-0000-4000-8000-000000000000")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert response.json["error"]
