@@ -36,7 +36,9 @@ test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## bench: benchmarks, not tests: bulk creation via the API (SQLite, PostgreSQL),
-## search latency over 100,000 invitations, and registration with production argon2
+## search latency over 100,000 invitations, registration with production argon2,
+## outbox email delivery, and the endpoints over HTTP under gunicorn in production
+## mode (requests/s and server CPU ms per request, against bare Flask; about 2 min)
 ## (PostgreSQL at BENCH_DATABASE_URL or TEST_DATABASE_URL, default
 ## postgresql+psycopg://postgres@127.0.0.1:5432/test)
 bench: install-dev

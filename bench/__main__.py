@@ -5,7 +5,9 @@ per second; (b) p50/p95 of filtered searches over 100,000 invitations on Postgre
 (c) p50/p95 of an argon2id hash and of an invited registration, with the production
 argon2 parameters, on SQLite and PostgreSQL (``--only registration``); (d) invitation
 emails delivered by the outbox worker over SMTP to a local sink, in messages per second
-(``--only messages``).
+(``--only messages``); (e) the endpoints over HTTP, served by gunicorn like production:
+requests per second and server CPU milliseconds per request, against bare Flask JSON
+(``--only http``; ``--http-tree`` serves another checkout's app, e.g. an older commit).
 PostgreSQL comes from BENCH_DATABASE_URL or TEST_DATABASE_URL (default a local
 ``test`` database); each run works in a private schema dropped at the end.
 """
@@ -15,8 +17,9 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from pathlib import Path
 
-from bench import bulk_create, messages, registration, search
+from bench import bulk_create, http_rates, messages, registration, search
 from bench.harness import (
     bench_app,
     database_version,
@@ -24,9 +27,17 @@ from bench.harness import (
     postgres_url,
     print_table,
 )
+from bench.served import ROOT, WORKERS
 from tests.conftest import postgres_unreachable
 
-BENCHMARKS = ("bulk-sqlite", "bulk-postgresql", "search", "registration", "messages")
+BENCHMARKS = (
+    "bulk-sqlite",
+    "bulk-postgresql",
+    "search",
+    "registration",
+    "messages",
+    "http",
+)
 #: Benchmarks that cannot run at all without PostgreSQL.
 POSTGRES_ONLY = ("bulk-postgresql", "search")
 
@@ -57,6 +68,8 @@ def main() -> None:
         _registration(options, ["sqlite"] if unreachable else ["sqlite", "postgresql"])
     if "messages" in chosen:
         _messages(options, ["sqlite"] if unreachable else ["sqlite", "postgresql"])
+    if "http" in chosen:
+        _http(options, ["sqlite"] if unreachable else ["sqlite", "postgresql"])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,6 +88,21 @@ def _parser() -> argparse.ArgumentParser:
         "--registrations", type=int, default=20, help="invited registrations to time"
     )
     parser.add_argument("--messages", type=int, default=2_000, help="invitation emails to send")
+    parser.add_argument(
+        "--http-seconds", type=float, default=4, help="seconds each endpoint is measured"
+    )
+    parser.add_argument(
+        "--http-warmup", type=float, default=1, help="seconds of warm-up per endpoint"
+    )
+    parser.add_argument(
+        "--http-connections", type=int, default=8, help="client connections (threads)"
+    )
+    parser.add_argument(
+        "--http-tree",
+        type=Path,
+        default=ROOT,
+        help="serve the app of this checkout (e.g. a worktree of an older commit)",
+    )
     return parser
 
 
@@ -164,6 +192,37 @@ def _messages(options: argparse.Namespace, backends: list[str]) -> None:
         ("database", "workers", "messages", "queue s", "deliver s", "sent", "received", "msg/s"),
         rows,
     )
+
+
+def _http(options: argparse.Namespace, backends: list[str]) -> None:
+    load = http_rates.Load(options.http_connections, options.http_seconds, options.http_warmup)
+    load_average = http_rates.load_average()
+    started = time.perf_counter()
+    table, measured = [], []
+    for backend in backends:
+        # The reference is measured next to each database's rows: the machine is shared,
+        # and its load moves within minutes.
+        reference = http_rates.bare(load)
+        rows = http_rates.vestibule(backend, load, options.http_tree)
+        table += http_rates.rows([reference, *rows], reference)
+        measured += rows
+    served_from = http_rates.tree_label(options.http_tree)
+    print_table(
+        f"(e) Over HTTP: gunicorn, {WORKERS} sync workers, VESTIBULE_ENV=production "
+        f"(argon2id {registration.argon2_label()}), app from {served_from}; "
+        f"{load.connections} client threads on this machine, {load.seconds:g} s per endpoint "
+        f"after {load.warmup:g} s of warm-up; load average {load_average} at the start; "
+        f"{time.perf_counter() - started:.0f} s in all. Each: one request, except a code flow "
+        "(GET /authorize + POST /token) and a sign-in (GET + POST /login). CPU: gunicorn's "
+        "master and workers (SQLite runs inside them); DB CPU: PostgreSQL's backends. "
+        "x bare: the rate, and the CPU per request, relative to bare Flask JSON (measured "
+        "just before each database's rows).",
+        http_rates.HEADER,
+        table,
+    )
+    for m in measured:
+        if m.endpoint.startswith("sign-in"):
+            print(f"{m.database}: {1000 / m.cpu_ms:.1f} sign-ins per second per core")
 
 
 def _ms(latency) -> tuple[str, str]:
