@@ -268,10 +268,14 @@ class Config:
     #: SIGN_IN_RATE_LIMIT), so nobody can flood a person's mailbox.
     PASSWORD_RESET_ADDRESS_RATE_LIMIT = "5 per hour"
 
-    #: argon2id parameters (RFC 9106 second recommended option: 64 MiB, 3 passes).
-    ARGON2_TIME_COST = 3
-    ARGON2_MEMORY_COST = 65536  # KiB
-    ARGON2_PARALLELISM = 4
+    #: argon2id parameters for new password hashes (RFC 9106 second recommended option:
+    #: 64 MiB, 3 passes, 4 lanes); a hash made with others is redone at its next sign-in.
+    #: Passes over memory (default 3), memory in KiB (default 65536, i.e. 64 MiB), and
+    #: lanes (default 4). Cheaper allows more sign-ins per core (README, "Sizing
+    #: argon2"); keep at least 19456 KiB (19 MiB), 2 passes, 1 lane (OWASP's minimum).
+    ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
+    ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
 
     #: Authlib refuses http:// URLs unless this is set; development and tests only.
     AUTHLIB_INSECURE_TRANSPORT = False
