@@ -320,7 +320,7 @@ def _submitted_context(as_json: bool) -> Context | Response:
 
 def _resume_url(uid: str, token: str | None = None) -> str:
     query = {"invite_id": token} if token else {}
-    return url_for("web.interaction", uid=uid, _external=True, **query)
+    return _public_url("web.interaction", uid=uid, **query)
 
 
 def _check_csrf(as_json: bool) -> None:
@@ -338,6 +338,13 @@ def _check_csrf(as_json: bool) -> None:
         validate_csrf(request.form.get("csrf_token"))
     except (ValidationError, CSRFError):
         raise Failure(400, "csrf_failed", _text("form_expired")) from None
+
+
+def _public_url(endpoint: str, **values) -> str:
+    """An absolute URL on this server as the world reaches it: the issuer's origin, not
+    the Host the request came in with (a proxy set up with too few PROXY_FIX_HOPS would
+    otherwise send the person to the app server's own address)."""
+    return _origin(current_app.config["ISSUER"]) + url_for(endpoint, **values)
 
 
 def _origin(url: str) -> str:
@@ -403,11 +410,11 @@ def _continue_url(ctx: Context) -> str:
     registration the invitation's (allow-listed) redirect_url or the account page."""
     if ctx.interaction is not None:
         pauses.mark_signed_in(ctx.interaction)
-        return url_for("web.interaction", uid=ctx.interaction.uid, _external=True)
+        return _public_url("web.interaction", uid=ctx.interaction.uid)
     redirect_url = ctx.invitation.redirect_url if ctx.invitation else None
     if redirect_url and links.redirect_allowed(redirect_url):
         return redirect_url
-    return url_for("web.account", _external=True)
+    return _public_url("web.account")
 
 
 def _invalid(ctx, form, as_json, status: int = 400, code: str = "invalid_request"):
@@ -430,7 +437,7 @@ def _refused(ctx: Context) -> Failure:
 def _continue_after(ctx: Context) -> str:
     if ctx.interaction is not None:
         return _resume_url(ctx.interaction.uid, ctx.token)
-    return url_for("web.sign_in", _external=True)
+    return _public_url("web.sign_in")
 
 
 def _failure_response(failure: Failure, as_json: bool):
