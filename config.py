@@ -290,6 +290,10 @@ class Config:
     #: JSON object per line: time, level, logger, message, request_id, method,
     #: endpoint, status ...). Secret URLs are redacted in both.
     LOG_FORMAT: str = _env("LOG_FORMAT", "plain") or "plain"
+    #: Whether Vestibule writes its own line per request (method, redacted path,
+    #: status, time, request id). Unset: with ``json`` only; in ``plain``, the
+    #: shipped gunicorn.conf.py's access log already has that line.
+    LOG_REQUESTS: bool | None = _env_bool("LOG_REQUESTS", None)  # type: ignore[arg-type]
     #: Seconds each /readyz check (database, Redis) may take before it counts as
     #: failed (default 2).
     READYZ_TIMEOUT = float(_env("READYZ_TIMEOUT", "2") or 2)

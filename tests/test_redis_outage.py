@@ -87,8 +87,10 @@ def private_redis(tmp_path):
 def live(private_redis, tmp_path):
     """Vestibule on a real port, limits in the private Redis; a machine client and a
     person who can sign in."""
+    port = free_port()
     app = create_app(
         "testing",
+        ISSUER=f"http://127.0.0.1:{port}",
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'outage.db'}",
         RATELIMIT_ENABLED=True,
         RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{private_redis.port}/0",
@@ -104,7 +106,6 @@ def live(private_redis, tmp_path):
     machine = factory.client(grant_types=["client_credentials"], scope="invitations:read")
     person = factory.account()
     rp = factory.client()
-    port = free_port()
     with serving(app, port):
         yield f"http://127.0.0.1:{port}", machine, person, rp
     with app.app_context():

@@ -7,7 +7,7 @@ import re
 import time
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from app.observability import metrics
 from app.observability.logs import log_request
@@ -34,8 +34,16 @@ def finish_request(response: Response) -> Response:
     metrics.record_request(request.endpoint, request.method, response.status_code, duration)
     if request.endpoint == TOKEN_ENDPOINT and response.status_code == 200:
         metrics.record_token_issued(request.form.get("grant_type"))
-    log_request(response.status_code, duration)
+    if _logs_requests(current_app.config):
+        log_request(response.status_code, duration)
     return response
+
+
+def _logs_requests(config) -> bool:
+    """LOG_REQUESTS, or when unset: with JSON logs only (gunicorn's access log has the
+    line in plain deployments)."""
+    choice = config["LOG_REQUESTS"]
+    return config["LOG_FORMAT"] == "json" if choice is None else bool(choice)
 
 
 def init_tracking(app: Flask) -> None:

@@ -76,6 +76,7 @@ def served(tmp_path_factory):
         WEB_CONCURRENCY="2",
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
         METRICS_ALLOW_FROM="127.0.0.1/32",
+        LOG_REQUESTS="1",  # Vestibule's own request lines too, to check they are redacted
         PYTHONUNBUFFERED="1",
     )
     port = free_port()

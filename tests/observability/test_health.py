@@ -10,7 +10,7 @@ import redis
 from sqlalchemy import event
 
 from app import create_app
-from app.extensions import db
+from app.extensions import db, limiter
 from tests.e2e.conftest import free_port
 from tests.observability.conftest import drop_versions, heads, write_versions
 
@@ -56,6 +56,9 @@ def test_health_endpoints_are_not_rate_limited(tmp_path):
     assert [client.get("/readyz").status_code for _ in range(3)] == [503, 503, 503]
     with app.app_context():
         db.engine.dispose()
+    # The limiter is one object per process and keeps the limits of the first app that
+    # set them: take this one back, or every later test app would inherit it.
+    limiter.limit_manager.set_application_limits([])
 
 
 def test_readyz_ready_at_head(client, at_head, app):

@@ -70,9 +70,10 @@ def test_other_request_ids_are_replaced(client, incoming):
     assert first != second
 
 
-def test_request_id_is_on_every_line_of_the_request(client, caplog):
-    """The request's log line carries ``g.request_id``, method, endpoint and status; the
-    plain line shows the id and the path redacted."""
+def test_request_id_is_on_every_line_of_the_request(app, client, caplog, monkeypatch):
+    """The request's log line (LOG_REQUESTS) carries ``g.request_id``, method, endpoint
+    and status; the plain line shows the id and the path redacted."""
+    monkeypatch.setitem(app.config, "LOG_REQUESTS", True)
     caplog.set_level(logging.INFO, logger="app")
     stream = io.StringIO()
     client.get(f"/i/{SECRET}", headers={"X-Request-Id": "req-42"}, errors_stream=stream)
@@ -149,3 +150,11 @@ def test_records_reach_other_handlers_redacted(app, caplog):
     logging.getLogger("werkzeug").info('"GET /password/reset/%s HTTP/1.1" 200 -', SECRET)
     messages = [record.getMessage() for record in caplog.records]
     assert messages == ["opened /i/[redacted]", '"GET /password/reset/[redacted] HTTP/1.1" 200 -']
+
+
+def test_plain_logs_leave_the_request_line_to_the_access_log(client, caplog):
+    """In plain format (the default) Vestibule writes no line of its own per request:
+    gunicorn's access log already has it, with the request id."""
+    caplog.set_level(logging.INFO, logger="app")
+    client.get("/healthz")
+    assert not [r for r in caplog.records if r.name == "app.requests"]
