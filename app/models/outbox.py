@@ -28,13 +28,22 @@ class OutboxItem(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+        # Each lane claims its own due items (app/outbox/lanes.py): email and SMS by
+        # kind, webhooks per endpoint, so no lane scans another's backlog. They also
+        # serve every lookup by kind or by endpoint.
+        Index("ix_outbox_kind_state_next_attempt_at", "kind", "state", "next_attempt_at"),
+        Index(
+            "ix_outbox_endpoint_id_state_next_attempt_at", "endpoint_id", "state", "next_attempt_at"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: Stable across retries: the email's Message-ID, the webhook's ``webhook-id``.
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
     #: ``email``, ``sms`` or ``webhook``.
-    kind: Mapped[str] = mapped_column(String(16), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
     #: What it is about, for people reading the list: a template key or an event type.
     topic: Mapped[str] = mapped_column(String(64))
     #: Where it goes, for display (an address, a number, an endpoint URL).
@@ -57,11 +66,14 @@ class OutboxItem(Base):
         ForeignKey("events.id", ondelete="SET NULL"), index=True
     )
     endpoint_id: Mapped[int | None] = mapped_column(
-        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The id of the request that queued it (copied onto every attempt), so an operator
+    #: can follow a request to its deliveries; None outside a request.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
         back_populates="item", order_by="DeliveryAttempt.id", cascade="all, delete-orphan"
@@ -89,6 +101,8 @@ class DeliveryAttempt(Base):
     response_excerpt: Mapped[str | None] = mapped_column(String(500))
     error: Mapped[str | None] = mapped_column(String(500))
     worker: Mapped[str | None] = mapped_column(String(64))
+    #: The item's ``request_id``: the request that caused this delivery.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     item: Mapped[OutboxItem] = relationship(back_populates="attempt_log")
 
@@ -110,6 +124,10 @@ class WebhookEndpoint(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+    #: The circuit breaker (app/outbox/breaker.py): failed deliveries in a row, and
+    #: until when the endpoint is parked (its deliveries wait, no attempt is made).
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    parked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class PasswordToken(Base):
