@@ -211,6 +211,23 @@ class Config:
     #: Run a delivery thread inside the web process (``make run``), so development
     #: needs no second terminal. Production runs ``vestibule worker`` instead.
     OUTBOX_IN_PROCESS: bool = _env_bool("OUTBOX_IN_PROCESS", False)
+    #: Lanes: a worker delivers email, SMS and webhooks on threads of their own, so a
+    #: slow receiver in one lane never holds up another. Deliveries at once per worker:
+    #: emails (default 1; each thread keeps its own SMTP connection), SMS (default 1),
+    #: and webhooks to all endpoints together (default 8).
+    OUTBOX_EMAIL_CONCURRENCY = _env_int("OUTBOX_EMAIL_CONCURRENCY", 1)
+    OUTBOX_SMS_CONCURRENCY = _env_int("OUTBOX_SMS_CONCURRENCY", 1)
+    OUTBOX_WEBHOOK_CONCURRENCY = _env_int("OUTBOX_WEBHOOK_CONCURRENCY", 8)
+    #: Webhook deliveries in flight to one endpoint at once, counted over all workers
+    #: (exactly on PostgreSQL). Default 1: a receiver gets its events one at a time, in
+    #: the order they happened (retries aside); more is faster but unordered.
+    OUTBOX_WEBHOOK_ENDPOINT_CONCURRENCY = _env_int("OUTBOX_WEBHOOK_ENDPOINT_CONCURRENCY", 1)
+    #: Circuit breaker: after OUTBOX_BREAKER_THRESHOLD failed deliveries in a row
+    #: (default 5) an endpoint is parked for OUTBOX_BREAKER_PARK seconds (default 300):
+    #: its deliveries wait without using attempts or worker time; then one delivery
+    #: probes it (success resumes the rest, failure parks it again).
+    OUTBOX_BREAKER_THRESHOLD = _env_int("OUTBOX_BREAKER_THRESHOLD", 5)
+    OUTBOX_BREAKER_PARK = _env_int("OUTBOX_BREAKER_PARK", 300)
     #: Seconds a webhook receiver has to connect and to answer each read (per attempt).
     WEBHOOK_TIMEOUT = float(_env("WEBHOOK_TIMEOUT", "10") or 10)
     #: Let webhook endpoints be (or resolve to) loopback, private or link-local

@@ -31,7 +31,9 @@ def init_messages(app: Flask) -> None:
     """Check the message settings and templates, and register the email and SMS senders."""
     check_settings(app.config)
     init_templates(app)
-    register_sender("email", deliver_email, after_sent=invitations.mark_sent)
+    register_sender(
+        "email", deliver_email, after_sent=invitations.mark_sent, closer=mail.close_connection
+    )
     register_sender("sms", deliver_sms, after_sent=invitations.mark_sent)
 
 

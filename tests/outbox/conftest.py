@@ -14,8 +14,23 @@ from app.extensions import db
 from app.outbox import queue, worker
 from app.outbox.worker import Outcome
 from tests.api.conftest import admin_headers, machine_headers, person_headers
+from tests.messages.conftest import smtp, smtp_port, smtp_server, smtp_settings
+from tests.webhooks.conftest import receiver, register_endpoint, run_worker, webhook_headers
 
-__all__ = ["admin_headers", "machine_headers", "person_headers"]  # fixtures used here too
+# Fixtures used here too: API tokens, and the real SMTP server and webhook receiver.
+__all__ = [
+    "admin_headers",
+    "machine_headers",
+    "person_headers",
+    "receiver",
+    "register_endpoint",
+    "run_worker",
+    "smtp",
+    "smtp_port",
+    "smtp_server",
+    "smtp_settings",
+    "webhook_headers",
+]
 
 KIND = "sms"
 

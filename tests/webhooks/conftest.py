@@ -24,6 +24,8 @@ WEBHOOKS = "/api/v1/webhooks"
 WEBHOOK_SCOPES = "webhooks:read webhooks:write"
 #: Seconds a receiver accepts between webhook-timestamp and its own clock.
 TOLERANCE = 300
+#: Seconds a held request waits at most to be released (then it is answered anyway).
+HOLD_LIMIT = 30
 
 
 def signature_is_valid(secret: str, headers: dict[str, str], body: bytes) -> bool:
@@ -49,6 +51,7 @@ class Received:
 
     headers: dict[str, str]
     body: bytes
+    path: str = "/hooks"
 
     @property
     def json(self) -> dict:
@@ -58,17 +61,73 @@ class Received:
 @dataclass
 class Receiver:
     """An HTTP server answering POSTs with the statuses in ``answers`` (then
-    ``default``), keeping what it received."""
+    ``default``), keeping what it received.
+
+    After ``hold()`` it is a slow receiver: requests (to paths containing ``only``)
+    wait unanswered, holding their connection, until ``release_one()`` or
+    ``release_all()`` (HOLD_LIMIT seconds at most); ``held`` counts those waiting now,
+    ``peak`` the most at once, ``released`` the paths of those answered since."""
 
     server: ThreadingHTTPServer
     answers: list[int] = field(default_factory=list)
     default: int = 200
     received: list[Received] = field(default_factory=list)
+    held: int = 0
+    peak: int = 0
+    released: list[str] = field(default_factory=list)
+    hold_only: str | None = None
+    gate: threading.Semaphore | None = None
+    changed: threading.Condition = field(default_factory=threading.Condition)
 
     @property
     def url(self) -> str:
+        return self.url_for("/hooks")
+
+    def url_for(self, path: str) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/hooks"
+        return f"http://{host}:{port}{path}"
+
+    def hold(self, only: str = "/") -> None:
+        """From now on, keep requests to paths containing ``only`` waiting."""
+        self.hold_only, self.gate = only, threading.Semaphore(0)
+
+    def release_one(self) -> None:
+        """Let one held request be answered."""
+        self.gate.release()
+
+    def release_all(self) -> None:
+        """Answer every held request, and hold none from now on."""
+        gate, self.gate = self.gate, None
+        if gate is not None:
+            gate.release(1000)
+
+    def wait_until(self, condition, timeout: float = HOLD_LIMIT) -> bool:
+        """Whether ``condition()`` came true within ``timeout`` seconds."""
+        with self.changed:
+            return self.changed.wait_for(condition, timeout)
+
+    def arrive(self, request: Received) -> bool:
+        """Note a request; whether it is to be held."""
+        with self.changed:
+            self.received.append(request)
+            gate = self.gate
+            holding = gate is not None and self.hold_only in request.path
+            if holding:
+                self.held += 1
+                self.peak = max(self.peak, self.held)
+            self.changed.notify_all()
+        return holding
+
+    def wait_for_release(self, path: str) -> None:
+        """Block until released (or HOLD_LIMIT), then stop counting as held: before the
+        answer goes out, so the sender cannot start another delivery before it."""
+        gate = self.gate
+        if gate is not None:
+            gate.acquire(timeout=HOLD_LIMIT)
+        with self.changed:
+            self.held -= 1
+            self.released.append(path)
+            self.changed.notify_all()
 
     def types(self) -> list[str]:
         """The event types received, in order."""
@@ -84,7 +143,8 @@ def _handler(receiver_ref: list[Receiver]) -> type[BaseHTTPRequestHandler]:
             receiver = receiver_ref[0]
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             headers = {name.lower(): value for name, value in self.headers.items()}
-            receiver.received.append(Received(headers, body))
+            if receiver.arrive(Received(headers, body, self.path)):
+                receiver.wait_for_release(self.path)
             status = receiver.next_status()
             reply = f"answered {status}".encode()
             self.send_response(status)
@@ -108,6 +168,7 @@ def receiver():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield ref[0]
+    ref[0].release_all()
     server.shutdown()
     server.server_close()
     thread.join(5)
