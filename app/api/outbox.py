@@ -1,7 +1,8 @@
 """Admin API: the outbox of messages and webhook deliveries (spec §5, §6).
 
-Operators see what is pending, sent or dead, with every attempt, and send a dead
-item again. Payloads are never shown: they may hold invitation links.
+Operators see what is pending, sent or dead, with every attempt and the request that
+caused it, and send a dead item again, or, after an outage, every item that went dead
+since a given time. Payloads are never shown: they may hold invitation links.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
-from app.api.auth import requires
+from app.api import ErrorSchema
+from app.api.auth import actor, requires
+from app.api.common import Text
 from app.models import OutboxItem
-from app.outbox import queue
+from app.outbox import queue, recovery
 
 blp = Blueprint("outbox_api", __name__, description="Pending, sent and dead deliveries")
 
@@ -29,6 +32,9 @@ class AttemptSchema(Schema):
     response_excerpt = fields.String(required=True, allow_none=True)
     error = fields.String(required=True, allow_none=True)
     worker = fields.String(required=True, allow_none=True)
+    request_id = fields.String(
+        required=True, allow_none=True, metadata={"description": "the request that queued it"}
+    )
 
 
 class OutboxItemSchema(Schema):
@@ -51,9 +57,40 @@ class OutboxItemSchema(Schema):
 
 
 class OutboxItemDetailSchema(OutboxItemSchema):
-    """An outbox item with its attempt log."""
+    """An outbox item with the request that queued it and its attempt log."""
 
+    request_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "id of the request that queued it (null outside a request)"},
+    )
     attempt_log = fields.List(fields.Nested(AttemptSchema), required=True)
+
+
+class BulkRetrySchema(Schema):
+    """Which dead items to deliver again."""
+
+    state = fields.String(required=True, validate=validate.OneOf(recovery.RETRYABLE))
+    since = Text(
+        required=True,
+        validate=validate.Length(max=64),
+        metadata={
+            "description": "items that went dead since then: an ISO 8601 time (UTC unless "
+            "it names a zone) or a duration back from now such as 90m, 36h, 7d, 2w",
+            "example": "24h",
+        },
+    )
+    kind = fields.String(validate=validate.OneOf(queue.KINDS))
+    endpoint = Text(
+        validate=validate.Length(max=64),
+        metadata={"description": "only deliveries to this webhook endpoint (its id)"},
+    )
+
+
+class BulkRetryResultSchema(Schema):
+    """How many dead items are pending again."""
+
+    requeued = fields.Integer(required=True)
 
 
 class OutboxQuerySchema(Schema):
@@ -107,9 +144,11 @@ def to_dict(item: OutboxItem, with_attempts: bool = False) -> dict:
                 "response_excerpt": a.response_excerpt,
                 "error": a.error,
                 "worker": a.worker,
+                "request_id": a.request_id,
             }
             for a in item.attempt_log
         ]
+        body["request_id"] = item.request_id
     return body
 
 
@@ -126,6 +165,21 @@ def list_outbox(args: dict):
         "next_before": page.next_before,
         "counts": queue.counts(),
     }
+
+
+@blp.route("/outbox/retry", methods=["POST"])
+@requires("outbox.write")
+@blp.arguments(BulkRetrySchema, unknown=RAISE)
+@blp.response(200, BulkRetryResultSchema)
+@blp.alt_response(
+    400, schema=ErrorSchema, description="A filter that cannot be used (since, endpoint)"
+)
+@blp.alt_response(409, schema=ErrorSchema, description="The endpoint is disabled")
+def retry_dead_items(body: dict):
+    """After an outage: every item that went dead since a time (of a kind, to an
+    endpoint) is pending again, its attempts back to zero."""
+    chosen = recovery.retry_filter(**body)
+    return {"requeued": recovery.retry_dead(chosen, actor())}
 
 
 @blp.route("/outbox/<item_id>", methods=["GET"])

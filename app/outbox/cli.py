@@ -8,19 +8,29 @@ import threading
 import click
 from flask.cli import with_appcontext
 
+from app.cli import CLI_ACTOR
 from app.errors import DomainError
-from app.outbox import queue
+from app.outbox import queue, recovery
 from app.outbox.purge import purge_old
 from app.outbox.worker import Worker
+from config import ConfigurationError
 
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
-@click.option("--batch", type=click.IntRange(1, 1000), default=None, help="Items per claim.")
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="Items each of the email and SMS lanes claims at once.",
+)
 @with_appcontext
 def worker(once: bool, batch: int | None):
     """Deliver the outbox (emails, SMS, webhooks) until stopped (SIGTERM/Ctrl-C)."""
-    runner = Worker(batch=batch)
+    try:
+        runner = Worker(batch=batch)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
     if once:
         total = 0
         while tried := runner.run_once():
@@ -37,7 +47,7 @@ def worker(once: bool, batch: int | None):
 
 @click.group()
 def outbox():
-    """Look at pending, sent and dead deliveries; retry one."""
+    """Look at pending, sent and dead deliveries; retry one, or many after an outage."""
 
 
 @outbox.command("list")
@@ -66,15 +76,37 @@ def outbox_list(state: str | None, kind: str | None, limit: int):
 
 
 @outbox.command("retry")
-@click.argument("item_id")
+@click.argument("item_id", required=False)
+@click.option(
+    "--state", type=click.Choice(recovery.RETRYABLE), help="Retry every item in this state."
+)
+@click.option(
+    "--since", help="With --state: items that went dead since an ISO time or 30m, 12h, 7d, 2w ago."
+)
+@click.option("--kind", type=click.Choice(queue.KINDS), help="With --state: only this kind.")
+@click.option("--endpoint", help="With --state: only deliveries to this webhook endpoint id.")
 @with_appcontext
-def outbox_retry(item_id: str):
-    """Deliver a dead item again (or a sent one once more)."""
+def outbox_retry(item_id: str | None, state: str | None, since: str | None, **only):
+    """Deliver a dead item again (or a sent one once more); or, with --state dead and
+    --since, every item that went dead since then (after an outage)."""
+    bulk = state is not None or since is not None or any(only.values())
+    if bool(item_id) == bulk:
+        raise click.UsageError("name one item id, or retry in bulk with --state dead --since")
     try:
-        item = queue.requeue(item_id)
+        if bulk:
+            _retry_in_bulk(state, since, **only)
+        else:
+            click.echo(f"{queue.requeue(item_id).public_id} pending")
     except DomainError as exc:
         raise click.ClickException(exc.description) from None
-    click.echo(f"{item.public_id} pending")
+
+
+def _retry_in_bulk(state: str | None, since: str | None, kind: str | None, endpoint: str | None):
+    if state is None or since is None:
+        raise click.UsageError("a bulk retry needs both --state dead and --since")
+    chosen = recovery.retry_filter(state, since, kind=kind, endpoint=endpoint)
+    count = recovery.retry_dead(chosen, CLI_ACTOR)
+    click.echo(f"{count} items that went dead since {chosen.since.isoformat()} pending again")
 
 
 @click.command("purge")

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import func, select
 
 from app.crypto import seal, unseal
@@ -40,7 +40,8 @@ def enqueue(
     event_id: int | None = None,
     endpoint_id: int | None = None,
 ) -> OutboxItem:
-    """Add an item to the session (the caller's transaction commits it)."""
+    """Add an item to the session (the caller's transaction commits it), stamped with
+    the id of the request that caused it."""
     if kind not in KINDS:
         raise ValueError(f"unknown outbox kind {kind!r}")
     item = OutboxItem(
@@ -55,9 +56,16 @@ def enqueue(
         invitation_id=invitation_id,
         event_id=event_id,
         endpoint_id=endpoint_id,
+        request_id=current_request_id(),
     )
     db.session.add(item)
     return item
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served (``g.request_id``), if any, as stored."""
+    request_id = g.get("request_id")
+    return str(request_id)[:64] if request_id else None
 
 
 def payload_of(item: OutboxItem) -> dict[str, Any]:

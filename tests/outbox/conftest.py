@@ -13,13 +13,14 @@ import pytest
 from app.extensions import db
 from app.outbox import queue, worker
 from app.outbox.worker import Outcome
-from tests.api.conftest import admin_headers, machine_headers, person_headers
+from tests.api.conftest import admin_headers, invite_client, machine_headers, person_headers
 from tests.messages.conftest import smtp, smtp_port, smtp_server, smtp_settings
 from tests.webhooks.conftest import receiver, register_endpoint, run_worker, webhook_headers
 
 # Fixtures used here too: API tokens, and the real SMTP server and webhook receiver.
 __all__ = [
     "admin_headers",
+    "invite_client",
     "machine_headers",
     "person_headers",
     "receiver",
