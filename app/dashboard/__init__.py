@@ -17,6 +17,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("dashboard.users", "users.read", "dash.users"),
     ("dashboard.groups", "users.read", "dash.groups"),
     ("dashboard.clients", "clients.read", "dash.clients"),
+    ("dashboard.outbox", "outbox.read", "dash.outbox"),
 )
 
 
@@ -27,7 +28,14 @@ def dashboard_sections() -> list[tuple[str, str, str]]:
 
 def init_dashboard(app: Flask) -> None:
     """Import the page modules (they add their routes to ``bp``) and mount it."""
-    from app.dashboard import clients, groups, home, invitations, users  # noqa: F401  (routes)
+    from app.dashboard import (  # noqa: F401  (routes)
+        clients,
+        groups,
+        home,
+        invitations,
+        outbox,
+        users,
+    )
     from app.dashboard.access import may
     from app.dashboard.i18n import register_messages
 

@@ -38,12 +38,13 @@ def fan_out(event: Event) -> int:
     for row in subscribed:
         # The listing shows where an item goes: the origin only, as the audit log does
         # (a receiver's path or query may hold a token). The sender reads the endpoint.
-        recipient = _origin(row.url)
+        recipient = origin(row.url)
         enqueue(KIND, event.type, recipient, payload, event_id=event.id, endpoint_id=row.id)
     return len(subscribed)
 
 
-def _origin(url: str) -> str:
+def origin(url: str) -> str:
+    """Where ``url`` points, without its path or query (which may hold a token)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
 
