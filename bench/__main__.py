@@ -19,7 +19,7 @@ import random
 import time
 from pathlib import Path
 
-from bench import bulk_create, http_rates, messages, registration, search
+from bench import bulk_create, http_rates, messages, outbox_lanes, registration, search
 from bench.harness import (
     bench_app,
     database_version,
@@ -37,6 +37,7 @@ BENCHMARKS = (
     "registration",
     "messages",
     "http",
+    "outbox-lanes",
 )
 #: Benchmarks that cannot run at all without PostgreSQL.
 POSTGRES_ONLY = ("bulk-postgresql", "search")
@@ -70,6 +71,8 @@ def main() -> None:
         _messages(options, ["sqlite"] if unreachable else ["sqlite", "postgresql"])
     if "http" in chosen:
         _http(options, ["sqlite"] if unreachable else ["sqlite", "postgresql"])
+    if "outbox-lanes" in chosen:
+        outbox_lanes.report(["sqlite"] if unreachable else ["sqlite", "postgresql"])
 
 
 def _parser() -> argparse.ArgumentParser:
