@@ -1,7 +1,8 @@
 """HTTPS servers in the test process, on 127.0.0.1 only, using the test certificate:
 
 - a small TLS-terminating reverse proxy, as nginx or a load balancer stands in front
-  of gunicorn: https outside, plain http to the app inside, with ``X-Forwarded-Proto``,
+  of gunicorn (one instance, or several in turn): https outside, plain http to the app
+  inside, with ``X-Forwarded-Proto``,
   ``X-Forwarded-For`` and ``X-Forwarded-Host`` added (any a client sent are dropped,
   so nobody can pretend to be the proxy);
 - a relying party's landing page, where a third-party client's redirect_uri and
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import http.client
+import itertools
 import ssl
 import threading
 from collections.abc import Iterator
@@ -52,9 +54,17 @@ class _TlsServer(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
 
-    def __init__(self, port: int, handler, tls: ssl.SSLContext, upstream=None):
+    def __init__(self, port: int, handler, tls: ssl.SSLContext, upstreams=()):
         super().__init__(("127.0.0.1", port), handler)
-        self.tls, self.upstream = tls, upstream
+        self.tls = tls
+        self._upstreams = itertools.cycle(upstreams)
+        self._lock = threading.Lock()
+
+    def next_upstream(self) -> tuple[str, int]:
+        """The app instance for the next request: each in turn, as a load balancer
+        with round robin (consecutive requests of one browser land on different ones)."""
+        with self._lock:
+            return next(self._upstreams)
 
     def handle_error(self, request, client_address):
         # Browsers drop connections and abandon handshakes all the time; stay quiet.
@@ -98,16 +108,17 @@ class _ReverseProxy(_TlsHandler):
     def _forward(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
+        host, port = self.server.next_upstream()
         try:
-            status, reason, headers, content = self._ask_upstream(body)
+            status, reason, headers, content = self._ask_upstream(host, port, body)
         except (OSError, http.client.HTTPException):
             self.answer(502, [("Content-Type", "text/plain")], b"The app did not answer.")
             return
-        self.answer(status, headers, content, reason)
+        # Which instance answered, for tests that follow a flow across instances.
+        self.answer(status, [*headers, ("X-Test-Upstream", str(port))], content, reason)
 
-    def _ask_upstream(self, body: bytes | None):
+    def _ask_upstream(self, host: str, port: int, body: bytes | None):
         """The app's (status, reason, headers, body) for this request."""
-        host, port = self.server.upstream
         forwarded = [
             ("Host", f"{host}:{port}"),
             ("X-Forwarded-Proto", "https"),
@@ -164,11 +175,13 @@ def _tls(files: TlsFiles) -> ssl.SSLContext:
 
 
 @contextmanager
-def tls_terminating_proxy(port: int, upstream_port: int, files: TlsFiles) -> Iterator[None]:
-    """Serve https on 127.0.0.1:``port`` in front of http://127.0.0.1:``upstream_port``
-    until the block ends; the listening socket and its threads are always closed."""
-    upstream = ("127.0.0.1", upstream_port)
-    with _serving(_TlsServer(port, _ReverseProxy, _tls(files), upstream)):
+def tls_terminating_proxy(port: int, upstream_ports, files: TlsFiles) -> Iterator[None]:
+    """Serve https on 127.0.0.1:``port`` in front of http://127.0.0.1 on
+    ``upstream_ports`` (one port, or several taken in turn) until the block ends; the
+    listening socket and its threads are always closed."""
+    ports = [upstream_ports] if isinstance(upstream_ports, int) else list(upstream_ports)
+    upstreams = [("127.0.0.1", upstream) for upstream in ports]
+    with _serving(_TlsServer(port, _ReverseProxy, _tls(files), upstreams)):
         yield
 
 
