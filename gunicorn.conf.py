@@ -50,6 +50,14 @@ def on_starting(server):
             os.remove(path)
 
 
+def post_worker_init(worker):
+    """gunicorn's own refusals (414 for a request line over its limit, 431, 400) are
+    JSON like the app's, not an HTML page an API client cannot read."""
+    from app.observability.gunicorn_errors import use_json_errors
+
+    use_json_errors()
+
+
 def child_exit(server, worker):
     """A worker's live gauges go with it (prometheus-client's multiprocess bookkeeping)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -4,6 +4,7 @@ must also belong to a role allowed that action."""
 
 from __future__ import annotations
 
+import inspect
 from functools import wraps
 
 from flask import g, request
@@ -12,6 +13,9 @@ from werkzeug.exceptions import BadRequest
 
 from app.errors import DomainError
 from app.oauth.server import bearer_token
+
+#: The error body's schema in the OpenAPI document (app/api/__init__.py ErrorSchema).
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
 #: action -> the scope a token needs for it.
 ACTION_SCOPES: dict[str, str] = {
@@ -100,9 +104,38 @@ def requires(action: str):
             return view(*args, **kwargs)
 
         wrapped.required_action = action
-        return Blueprint.doc(security=[{"bearerAuth": [scope]}])(wrapped)
+        documented = Blueprint.doc(security=[{"bearerAuth": [scope]}])(wrapped)
+        return Blueprint.doc(responses=_error_responses(view, action, needs_body))(documented)
 
     return decorator
+
+
+def _error_responses(view, action: str, needs_body: bool) -> dict:
+    """The refusals every protected operation may answer, for the OpenAPI spec (those
+    a view documents itself, with its own words, are left to it)."""
+    own = {
+        str(code) for code in getattr(view, "_apidoc", {}).get("response", {}).get("responses", {})
+    }
+    in_path = [p for p in inspect.signature(view).parameters if p not in ("body", "args")]
+    reasons = {
+        "401": "No valid access token (RFC 6750 challenge in WWW-Authenticate).",
+        "403": "The token lacks the scope, or its holder the role or the powers, "
+        "this operation needs.",
+    }
+    if needs_body or in_path:
+        reasons["400"] = (
+            "The request breaks a rule the schema cannot express (an unknown group or "
+            "role, a missing body, a value out of range) or a domain rule."
+        )
+    if in_path:
+        reasons["404"] = "Nothing with that id, or nothing the caller may see."
+    if not action.endswith(".read"):
+        reasons["409"] = "It conflicts with the current state (a duplicate, a finished invitation)."
+    return {
+        code: {"description": text, "content": {"application/json": {"schema": ERROR_REF}}}
+        for code, text in reasons.items()
+        if code not in own
+    }
 
 
 def _declares_json_body(view) -> bool:

@@ -3,6 +3,8 @@ access or error log (nor Vestibule's own lines), and /metrics adds up every work
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import secrets
 import subprocess
@@ -11,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -183,3 +186,24 @@ def _written_log(served) -> str:
     while "/login?next=" not in log.read_text() and time.monotonic() < deadline:
         time.sleep(0.1)
     return log.read_text()
+
+
+def test_gunicorns_own_refusals_are_json(served):
+    """A request line over gunicorn's limit never reaches the app: gunicorn answers 414
+    itself, in JSON like every API error, without echoing the line."""
+    base, log = served
+    connection = http.client.HTTPConnection(urlsplit(base).hostname, urlsplit(base).port)
+    try:
+        connection.request("GET", f"/api/v1/invitations?q={SECRET}{'x' * 5000}")
+        answer = connection.getresponse()
+        body = answer.read()
+    finally:
+        connection.close()
+    assert answer.status == 414
+    assert answer.getheader("Content-Type") == "application/json"
+    assert json.loads(body) == {"error": "uri_too_long", "error_description": "URI Too Long"}
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while "Request Line is too large" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "Request Line is too large" in log.read_text()
+    assert SECRET not in log.read_text()
