@@ -59,14 +59,21 @@ def allow_form_redirect_to(uri: str | None) -> None:
         g.setdefault("form_action_origins", []).append(f"{parts.scheme}://{parts.netloc}")
 
 
+#: Methods whose body may be a form (parsed here anyway, as the views will).
+FORM_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def refuse_nul_characters() -> None:
     """Answer 400 when the path or a parameter contains U+0000.
 
     No value this server accepts may contain NUL, and PostgreSQL cannot store or
     compare it: a lookup with one (client_id, email, nonce ...) would end in a 500.
     """
+    sources = [request.form] if request.method in FORM_METHODS else []
+    if b"%00" in request.query_string or b"\x00" in request.query_string:
+        sources.append(request.args)
     values = [request.path]
-    for multi in (request.args, request.form):
+    for multi in sources:
         for key, items in multi.lists():
             values.append(key)
             values.extend(items)
