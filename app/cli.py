@@ -14,6 +14,7 @@ from app.accounts import password_links
 from app.accounts.service import AccountError, create_account, find_by_email
 from app.clients.service import ClientError, create_client, find_client, list_clients, rotate_secret
 from app.errors import DomainError
+from app.events import CLI_ACTOR
 from app.extensions import db
 from app.invitations import bulk_csv, queries, states
 from app.invitations import service as invitations_service
@@ -198,7 +199,6 @@ def users_password_link(email_or_sub, expires_in, notify, lang):
 
 
 #: The actor recorded on invitations and events the CLI creates or changes.
-CLI_ACTOR = "cli"
 #: Invitations ``invitations expire`` marks per transaction.
 EXPIRE_BATCH = 1000
 

@@ -13,6 +13,9 @@ from app.extensions import db
 from app.models import Event, Invitation, utcnow
 from app.webhooks.fanout import fan_out
 
+#: The actor of changes made with the ``vestibule`` command (operators at a terminal).
+CLI_ACTOR = "cli"
+
 #: The event types webhooks deliver (spec §6). Other events (``user.updated``,
 #: ``group.created``, ``webhook.created`` ...) are kept in the audit log only.
 WEBHOOK_EVENT_TYPES = (

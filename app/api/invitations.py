@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import current_app, request
+from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -23,6 +23,7 @@ from app.api.common import (
 from app.errors import DomainError
 from app.invitations import queries, service, states
 from app.models import Invitation
+from app.web.i18n import accept_languages
 from config import Config
 
 blp = Blueprint(
@@ -175,11 +176,6 @@ def resent_dict(issued: service.Issued) -> dict:
     if service.shows_link_to(issued.invitation, actor()):
         return issued_dict(issued)
     return to_dict(issued.invitation)
-
-
-def accept_languages() -> list[str]:
-    """Language tags of the caller's Accept-Language header, best first."""
-    return [tag.split("-")[0].lower() for tag, _ in request.accept_languages]
 
 
 # -- create ----------------------------------------------------------------------------

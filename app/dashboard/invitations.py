@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from app.api.auth import actor
 from app.api.common import refuse_invitation_beyond_caller, refuse_roles_beyond_callers
-from app.api.invitations import accept_languages
 from app.dashboard import bp
 from app.dashboard.access import requires
 from app.dashboard.funnel import duration, funnel
@@ -33,6 +32,7 @@ from app.invitations import bulk_csv, queries, service, states
 from app.invitations.errors import InvitationNotFound
 from app.invitations.service import InvitationInput, Issued
 from app.models import Account, Invitation
+from app.web.i18n import accept_languages
 from app.web.i18n import translate as t
 
 #: Invitations per list page.

@@ -8,8 +8,8 @@ import threading
 import click
 from flask.cli import with_appcontext
 
-from app.cli import CLI_ACTOR
 from app.errors import DomainError
+from app.events import CLI_ACTOR
 from app.outbox import queue, recovery
 from app.outbox.purge import purge_old
 from app.outbox.worker import Worker

@@ -242,3 +242,8 @@ def translate(key: str, **values: str) -> str:
     lang = g.get("locale") or choose_locale()
     text = MESSAGES.get(lang, MESSAGES["en"]).get(key) or MESSAGES["en"].get(key, key)
     return text.format(**values) if values else text
+
+
+def accept_languages() -> list[str]:
+    """Language tags of the caller's Accept-Language header, best first."""
+    return [tag.split("-")[0].lower() for tag, _ in request.accept_languages]

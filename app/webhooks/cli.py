@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from app.cli import CLI_ACTOR
 from app.errors import DomainError
-from app.events import WEBHOOK_EVENT_TYPES
+from app.events import CLI_ACTOR, WEBHOOK_EVENT_TYPES
 from app.webhooks import service
 
 
