@@ -1,6 +1,6 @@
 """Who may call the admin API (spec §3.6): every route declares the action it
 performs; the action names the OAuth scope a token must carry, and a person's token
-must also belong to a role allowed that action."""
+must also belong to a role allowed that action (the role rules live in app/access.py)."""
 
 from __future__ import annotations
 
@@ -11,65 +11,18 @@ from flask import g, request
 from flask_smorest import Blueprint
 from werkzeug.exceptions import BadRequest
 
-from app.errors import DomainError
+from app.access import ACTIONS, Caller, Forbidden, person_may
 from app.oauth.server import bearer_token
 
 #: The error body's schema in the OpenAPI document (app/api/__init__.py ErrorSchema).
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
-#: action -> the scope a token needs for it.
+#: action -> the scope a token needs for it: a resource's ``read`` scope to read it,
+#: its ``write`` scope for anything else.
 ACTION_SCOPES: dict[str, str] = {
-    "invitations.read": "invitations:read",
-    "invitations.create": "invitations:write",
-    "invitations.resend": "invitations:write",
-    "invitations.revoke": "invitations:write",
-    "users.read": "users:read",
-    "users.write": "users:write",
-    "clients.read": "clients:read",
-    "clients.write": "clients:write",
-    "webhooks.read": "webhooks:read",
-    "webhooks.write": "webhooks:write",
-    "outbox.read": "outbox:read",
-    "outbox.write": "outbox:write",
+    action: f"{action.partition('.')[0]}:{'read' if action.endswith('.read') else 'write'}"
+    for action in ACTIONS
 }
-
-#: Scopes no route requires by itself: what a machine needs on top of a route's scope
-#: to grant, take away or act on the built-in roles, or to mark an address verified that
-#: Vestibule did not deliver to. A client holds them only when registered with them.
-GRANT_ROLES_SCOPE = "roles:grant"
-VOUCH_SCOPE = "users:verify"
-
-#: role -> actions a person holding it may perform through the API.
-ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset(ACTION_SCOPES),
-    # Integrations (clients, webhooks) are for admins only.
-    "secondary_admin": frozenset(
-        a for a in ACTION_SCOPES if not a.startswith(("clients.", "webhooks."))
-    ),
-    "user_invite": frozenset({"invitations.read", "invitations.create", "invitations.resend"}),
-}
-
-
-class Forbidden(DomainError):
-    """The token is valid but its holder may not do this."""
-
-    status = 403
-    code = "insufficient_role"
-
-
-class MissingScope(Forbidden):
-    """A machine's token lacks a scope this request needs beyond the route's own
-    (RFC 6750's ``insufficient_scope``; the body names the scope)."""
-
-    code = "insufficient_scope"
-
-    def __init__(self, scope: str, what: str):
-        super().__init__(f"{what} needs the scope {scope}", scope=scope)
-
-
-def person_may(role_names: set[str], action: str) -> bool:
-    """Whether any of these roles allows ``action``."""
-    return any(action in ROLE_ACTIONS.get(role, ()) for role in role_names)
 
 
 def authorize(action: str) -> None:
@@ -149,6 +102,6 @@ def actor() -> str:
     return g.api_actor
 
 
-def machine_holds(scope: str) -> bool:
-    """Whether the current API caller is a machine whose token carries ``scope``."""
-    return scope in g.get("api_scopes", frozenset())
+def caller() -> Caller:
+    """Whoever made the current API call, as the access rules take it."""
+    return Caller(g.api_actor, g.get("api_scopes", frozenset()))

@@ -1,32 +1,17 @@
 """Pieces the admin API resources share: fields that only accept what the database
-can store, cursor pagination, and the rule that nobody grants more than they hold."""
+can store, and cursor pagination."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.accounts import service as accounts
-from app.accounts.groups import BUILT_IN_ROLES
-from app.api.auth import (
-    GRANT_ROLES_SCOPE,
-    ROLE_ACTIONS,
-    VOUCH_SCOPE,
-    Forbidden,
-    MissingScope,
-    actor,
-    machine_holds,
-)
-from app.models import Account
-from app.pagination import Page
+from app.pagination import Cursor, Page, encode_cursor
 
 #: Most rows one page may hold.
 MAX_PAGE_SIZE = 200
-#: A hexadecimal key below 2**31 (the integer primary keys' range on PostgreSQL).
-_CURSOR = re.compile(r"^[0-7]?[0-9a-f]{1,7}$")
 
 
 class Text(fields.String):
@@ -67,29 +52,6 @@ class NameList(fields.List):
         super().__init__(Text(validate=validate.Length(max=64)), **kwargs)
 
 
-class Cursor(fields.String):
-    """The ``next_cursor`` of an earlier page, read back as the key to go on after.
-
-    Opaque to callers; every value matching the documented pattern is a valid place
-    to continue from, so a well-formed cursor is never refused.
-    """
-
-    def __init__(self, **kwargs):
-        kwargs["metadata"] = {**kwargs.get("metadata", {}), "pattern": _CURSOR.pattern}
-        super().__init__(**kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs) -> int:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if not _CURSOR.fullmatch(text):
-            raise ValidationError("Not a cursor from an earlier page.")
-        return int(text, 16)
-
-
-def encode_cursor(after: int | None) -> str | None:
-    """The cursor that continues after key ``after`` (None: no further page)."""
-    return None if after is None else format(after, "x")
-
-
 class PageQuerySchema(Schema):
     """Cursor pagination: pass an answer's ``next_cursor`` back to get the next page."""
 
@@ -122,59 +84,3 @@ def page_dict(page: Page, to_dict: Callable[[Any], dict]) -> dict:
         "items": [to_dict(row) for row in page.items],
         "next_cursor": encode_cursor(page.next_after),
     }
-
-
-def refuse_roles_beyond_callers(role_names: Iterable[str]) -> None:
-    """A caller may grant, take away or act on roles only within their own powers
-    (spec §3.6): a person within their roles' (a ``secondary_admin`` cannot make anyone
-    an ``admin``), a machine on the built-in roles only with the scope ``roles:grant``.
-    The CLI (an operator on the server) is not limited."""
-    names = set(role_names)
-    kind, _, ident = actor().partition(":")
-    if kind == "account":
-        _refuse_beyond_person(accounts.find(ident), names)
-    elif kind == "client":
-        built_in = sorted(names & BUILT_IN_ROLES)
-        if built_in and not machine_holds(GRANT_ROLES_SCOPE):
-            what = f"granting, taking away or acting on the built-in role {', '.join(built_in)}"
-            raise MissingScope(GRANT_ROLES_SCOPE, what)
-
-
-def _refuse_beyond_person(caller: Account, names: set[str]) -> None:
-    own: set[str] = set()
-    for role in caller.roles:
-        own |= ROLE_ACTIONS.get(role.name, frozenset())
-    beyond = sorted(name for name in names if not ROLE_ACTIONS.get(name, frozenset()) <= own)
-    if beyond:
-        raise Forbidden(f"your roles do not allow granting or acting on {', '.join(beyond)}")
-
-
-def refuse_account_beyond_caller(sub: str, granting: Iterable[str] = ()) -> None:
-    """Every write to an account (its fields, groups, roles, disabling, password links)
-    needs the powers of the roles it holds and of those it is given: a
-    ``secondary_admin`` cannot edit an ``admin`` at all, nor a machine without
-    ``roles:grant``."""
-    held = {role.name for role in accounts.find(sub).roles}
-    refuse_roles_beyond_callers(held | set(granting))
-
-
-def refuse_invitation_beyond_caller(public_id: str) -> None:
-    """Resending or revoking an invitation acts on the roles it will grant: a caller
-    may do it only within their own powers (a resent link is shown to the resender
-    when the invitation sends no message, so a ``user_invite`` could otherwise pass
-    an ``admin`` invitation to anyone)."""
-    from app.invitations import service as invitations
-
-    refuse_roles_beyond_callers(role.name for role in invitations.find(public_id).roles)
-
-
-def refuse_vouching_beyond_caller(vouches: bool) -> None:
-    """Marking an address verified that Vestibule did not deliver to is vouching for
-    it: a machine needs the scope ``users:verify``, a person the role ``admin``."""
-    if not vouches:
-        return
-    kind, _, ident = actor().partition(":")
-    if kind == "client" and not machine_holds(VOUCH_SCOPE):
-        raise MissingScope(VOUCH_SCOPE, "marking an address verified")
-    if kind == "account" and "admin" not in {role.name for role in accounts.find(ident).roles}:
-        raise Forbidden("only an admin may mark an address verified")

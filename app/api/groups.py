@@ -5,15 +5,10 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
+from app.access import refuse_account_beyond_caller
 from app.accounts import groups
-from app.api.auth import actor, requires
-from app.api.common import (
-    PageQuerySchema,
-    Text,
-    page_dict,
-    page_schema,
-    refuse_account_beyond_caller,
-)
+from app.api.auth import actor, caller, requires
+from app.api.common import PageQuerySchema, Text, page_dict, page_schema
 from app.api.users import UserPageSchema
 from app.api.users import to_dict as user_dict
 from app.models import Group, Role
@@ -105,7 +100,7 @@ def list_group_members(args: dict, name: str):
 def add_group_member(name: str, sub: str):
     """Put an account in the group (no change if it already is); 403 for an account
     whose roles are beyond the caller's powers."""
-    refuse_account_beyond_caller(sub)
+    refuse_account_beyond_caller(caller(), sub)
     groups.add_member(Group, name, sub, actor())
 
 
@@ -115,7 +110,7 @@ def add_group_member(name: str, sub: str):
 def remove_group_member(name: str, sub: str):
     """Take an account out of the group (no change if it is not in it); 403 for an
     account whose roles are beyond the caller's powers."""
-    refuse_account_beyond_caller(sub)
+    refuse_account_beyond_caller(caller(), sub)
     groups.remove_member(Group, name, sub, actor())
 
 
@@ -167,7 +162,7 @@ def add_role_member(name: str, sub: str):
     403 when the role or the account's own are beyond the caller's powers (a client
     needs roles:grant for the built-in roles).
     """
-    refuse_account_beyond_caller(sub, [name])
+    refuse_account_beyond_caller(caller(), sub, [name])
     groups.add_member(Role, name, sub, actor())
 
 
@@ -176,5 +171,5 @@ def add_role_member(name: str, sub: str):
 @blp.response(204)
 def remove_role_member(name: str, sub: str):
     """Take the role from an account (no change if it does not hold it); 403 as for PUT."""
-    refuse_account_beyond_caller(sub, [name])
+    refuse_account_beyond_caller(caller(), sub, [name])
     groups.remove_member(Role, name, sub, actor())

@@ -8,18 +8,14 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.api import idempotency
-from app.api.auth import actor, authorize, requires
-from app.api.common import (
-    JsonObject,
-    NameList,
-    StrictBoolean,
-    Text,
-    page_schema,
+from app.access import (
     refuse_invitation_beyond_caller,
-    refuse_roles_beyond_callers,
+    refuse_roles_beyond_caller,
     refuse_vouching_beyond_caller,
 )
+from app.api import idempotency
+from app.api.auth import actor, authorize, caller, requires
+from app.api.common import JsonObject, NameList, StrictBoolean, Text, page_schema
 from app.errors import DomainError
 from app.invitations import queries, service, states
 from app.models import Invitation
@@ -205,8 +201,8 @@ def create_invitation(body: dict):
     admin): 403 otherwise. An invitation granting a built-in role is bound to its
     email (allow_same_email true).
     """
-    refuse_roles_beyond_callers(body.get("roles") or ())
-    refuse_vouching_beyond_caller(bool(body.get("email_verified")))
+    refuse_roles_beyond_caller(caller(), body.get("roles") or ())
+    refuse_vouching_beyond_caller(caller(), bool(body.get("email_verified")))
     data = service.InvitationInput(**body)
     return idempotency.once(
         lambda remember: service.create(data, actor(), accept_languages(), remember),
@@ -297,8 +293,8 @@ def bulk_create_invitations(body: dict):
 def _bulk_item(row: dict) -> service.InvitationInput | DomainError:
     try:
         data = ROW_SCHEMA.load(row)
-        refuse_roles_beyond_callers(data.get("roles") or ())
-        refuse_vouching_beyond_caller(bool(data.get("email_verified")))
+        refuse_roles_beyond_caller(caller(), data.get("roles") or ())
+        refuse_vouching_beyond_caller(caller(), bool(data.get("email_verified")))
     except ValidationError as exc:
         return InvalidRow(exc.normalized_messages())
     except DomainError as exc:  # powers beyond the caller's own: this row only
@@ -477,7 +473,7 @@ def change_invitation(body: dict, invitation_id: str):
     """
     action = STATE_CHANGES[body["state"]]
     authorize(action)
-    refuse_invitation_beyond_caller(invitation_id)
+    refuse_invitation_beyond_caller(caller(), invitation_id)
     if action == "invitations.revoke":
         return to_dict(service.revoke(invitation_id, actor()))
     return resent_dict(service.resend(invitation_id, actor()))
@@ -493,7 +489,7 @@ def resend_invitation(invitation_id: str):
     (notify) and the caller is not its creator. 403 when the invitation grants roles
     beyond the caller's powers (a client needs roles:grant for the built-in roles).
     """
-    refuse_invitation_beyond_caller(invitation_id)
+    refuse_invitation_beyond_caller(caller(), invitation_id)
     return resent_dict(service.resend(invitation_id, actor()))
 
 
@@ -503,5 +499,5 @@ def resend_invitation(invitation_id: str):
 def revoke_invitation(invitation_id: str):
     """Revoke a pending invitation; its links stop working. 403 when it grants roles
     beyond the caller's powers (a client needs roles:grant for the built-in roles)."""
-    refuse_invitation_beyond_caller(invitation_id)
+    refuse_invitation_beyond_caller(caller(), invitation_id)
     return to_dict(service.revoke(invitation_id, actor()))

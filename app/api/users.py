@@ -5,9 +5,14 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
+from app.access import (
+    refuse_account_beyond_caller,
+    refuse_roles_beyond_caller,
+    refuse_vouching_beyond_caller,
+)
 from app.accounts import password_links
 from app.accounts import service as accounts
-from app.api.auth import actor, requires
+from app.api.auth import actor, caller, requires
 from app.api.common import (
     JsonObject,
     NameList,
@@ -16,9 +21,6 @@ from app.api.common import (
     Text,
     page_dict,
     page_schema,
-    refuse_account_beyond_caller,
-    refuse_roles_beyond_callers,
-    refuse_vouching_beyond_caller,
 )
 from app.models import Account
 from config import Config
@@ -181,8 +183,8 @@ def create_user(body: dict):
     Built-in roles need a client's scope roles:grant (or a person's powers), and
     email_verified true the scope users:verify (or the role admin): 403 otherwise.
     """
-    refuse_roles_beyond_callers(body.get("roles", ()))
-    refuse_vouching_beyond_caller(bool(body.get("email_verified")))
+    refuse_roles_beyond_caller(caller(), body.get("roles", ()))
+    refuse_vouching_beyond_caller(caller(), bool(body.get("email_verified")))
     return to_dict(accounts.create(accounts.AccountInput(**body), actor()))
 
 
@@ -205,9 +207,9 @@ def update_user(body: dict, sub: str):
     client needs roles:grant for the built-in roles), or when marking an address
     verified without users:verify (a person: without the role admin).
     """
-    refuse_account_beyond_caller(sub, body.get("roles", ()))
+    refuse_account_beyond_caller(caller(), sub, body.get("roles", ()))
     refuse_vouching_beyond_caller(
-        bool(body.get("email_verified") or body.get("phone_number_verified"))
+        caller(), bool(body.get("email_verified") or body.get("phone_number_verified"))
     )
     return to_dict(accounts.update(sub, body, actor()))
 
@@ -221,7 +223,7 @@ def disable_user(sub: str):
     409 when a person asks to disable their own account; 403 for an account whose
     roles are beyond the caller's powers.
     """
-    refuse_account_beyond_caller(sub)
+    refuse_account_beyond_caller(caller(), sub)
     return to_dict(accounts.disable(sub, actor()))
 
 
@@ -230,7 +232,7 @@ def disable_user(sub: str):
 @blp.response(200, UserSchema)
 def enable_user(sub: str):
     """Let a disabled account sign in again (403 beyond the caller's powers)."""
-    refuse_account_beyond_caller(sub)
+    refuse_account_beyond_caller(caller(), sub)
     return to_dict(accounts.enable(sub, actor()))
 
 
@@ -244,6 +246,6 @@ def issue_password_link(body: dict, sub: str):
     The account's earlier unused set-password links stop working. 403 for an account
     whose roles are beyond the caller's powers.
     """
-    refuse_account_beyond_caller(sub)
+    refuse_account_beyond_caller(caller(), sub)
     row, link = password_links.issue_set_link(sub, actor(), **body)
     return {"link": link, "expires_at": row.expires_at}

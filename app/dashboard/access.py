@@ -1,5 +1,5 @@
-"""Who may see which dashboard page: the admin API's role rules (spec §3.6), applied
-to the person signed in on this browser."""
+"""Who may see which dashboard page: the role rules (app/access.py, spec §3.6),
+applied to the person signed in on this browser."""
 
 from __future__ import annotations
 
@@ -7,13 +7,10 @@ from functools import wraps
 
 from flask import g, redirect, render_template, request, url_for
 
+from app.access import Caller, person_may
 from app.accounts.sessions import current_account
-from app.api.auth import ROLE_ACTIONS, person_may
 from app.models import Account
 from app.web.i18n import set_locale
-
-#: The roles that open the dashboard at all.
-DASHBOARD_ROLES = frozenset(ROLE_ACTIONS)
 
 
 def may(action: str) -> bool:
@@ -25,8 +22,8 @@ def may(action: str) -> bool:
 def requires(action: str):
     """Protect a page: sign in first; without a role allowing ``action``, a 403 page.
 
-    Sets ``g.api_actor`` so the services' and the API helpers' rules (who may grant
-    which role, who is recorded as the actor) see this person as the caller.
+    Keeps the person in ``g.dashboard_person``: the page's caller (``caller()``,
+    ``actor()``) and the navigation's ``may``.
     """
 
     def decorator(view):
@@ -39,7 +36,6 @@ def requires(action: str):
             g.dashboard_person = person
             if not person_may({role.name for role in person.roles}, action):
                 return forbidden(person)
-            g.api_actor = actor(person)
             return view(*args, **kwargs)
 
         wrapped.required_action = action
@@ -48,9 +44,14 @@ def requires(action: str):
     return decorator
 
 
-def actor(person: Account) -> str:
-    """How events and ``invited_by`` name this person."""
-    return f"account:{person.sub}"
+def actor() -> str:
+    """How events and ``invited_by`` name the signed-in person."""
+    return f"account:{g.dashboard_person.sub}"
+
+
+def caller() -> Caller:
+    """The signed-in person, as the access rules take their caller."""
+    return Caller(actor())
 
 
 def forbidden(person: Account):

@@ -28,12 +28,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 from wtforms.validators import ValidationError as FieldError
 
 from app.accounts import service as accounts
-from app.api.common import Cursor
 from app.clients import service as clients_service
 from app.clients.service import URI_LENGTH, ClientError, check_uri
 from app.errors import DomainError, NotFound
 from app.models import Account, Group, Role
 from app.models.clients import AUTH_METHODS, GRANT_TYPES
+from app.pagination import Cursor
 from config import SIGNUP_MODES
 
 #: Group and role names are at most this long (the column's length).

@@ -11,7 +11,6 @@ import secrets
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from app.api.common import encode_cursor
 from app.clients import service
 from app.dashboard import bp
 from app.dashboard.access import requires
@@ -25,6 +24,7 @@ from app.dashboard.admin_forms import (
 from app.dashboard.i18n import add_messages
 from app.errors import DomainError
 from app.models import Client
+from app.pagination import encode_cursor
 from app.web.i18n import translate as t
 
 #: Rows on one page of the list.

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from app.access import refuse_account_beyond_caller
 from app.accounts import groups as named
 from app.accounts import service as accounts
-from app.api.auth import actor
-from app.api.common import encode_cursor, refuse_account_beyond_caller
 from app.dashboard import bp
-from app.dashboard.access import requires
+from app.dashboard.access import actor, caller, requires
 from app.dashboard.admin_forms import (
     KINDS,
     MemberForm,
@@ -24,6 +23,7 @@ from app.dashboard.admin_forms import (
 from app.dashboard.i18n import add_messages
 from app.errors import DomainError
 from app.models import Group, Role
+from app.pagination import encode_cursor
 from app.web.i18n import translate as t
 
 #: Rows on one page of each list.
@@ -103,7 +103,7 @@ def change_membership(kind: str, name: str, sub: str, *, add: bool) -> None:
     """Add ``sub`` to (or remove it from) the group or role ``name`` as the API does:
     only within the caller's own powers over the account's roles and the role named
     (spec §3.6)."""
-    refuse_account_beyond_caller(sub, [name] if kind == "roles" else ())
+    refuse_account_beyond_caller(caller(), sub, [name] if kind == "roles" else ())
     change = named.add_member if add else named.remove_member
     change(KINDS[kind], name, sub, actor())
 

@@ -13,10 +13,9 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from app.api.auth import actor
-from app.api.common import refuse_invitation_beyond_caller, refuse_roles_beyond_callers
+from app.access import refuse_invitation_beyond_caller, refuse_roles_beyond_caller
 from app.dashboard import bp
-from app.dashboard.access import requires
+from app.dashboard.access import actor, caller, requires
 from app.dashboard.funnel import duration, funnel
 from app.dashboard.i18n import add_messages
 from app.dashboard.invitation_forms import (
@@ -104,7 +103,7 @@ def invitations_new():
         return _invite_page(form, 400 if form.is_submitted() else 200)
     try:
         data = form.invitation_input()
-        refuse_roles_beyond_callers(data.roles)
+        refuse_roles_beyond_caller(caller(), data.roles)
         issued = service.create(data, actor(), accept_languages())
     except DomainError as exc:
         db.session.rollback()
@@ -215,7 +214,7 @@ def _item(row: dict[str, str]) -> InvitationInput | DomainError:
     """What ``create_each`` gets for a row: its input, or why it cannot have one."""
     try:
         data = bulk_csv.row_input(row)
-        refuse_roles_beyond_callers(data.roles)
+        refuse_roles_beyond_caller(caller(), data.roles)
     except DomainError as exc:
         return exc
     return data
@@ -261,7 +260,7 @@ def invitations_resend(invitation_id: str):
     if not _pending(invitation) or not form.validate_on_submit():
         return _confirm_page(invitation, "resend", form)
     try:
-        refuse_invitation_beyond_caller(invitation_id)
+        refuse_invitation_beyond_caller(caller(), invitation_id)
         issued = service.resend(invitation_id, actor())
     except DomainError as exc:
         return _refused(invitation, exc)
@@ -280,7 +279,7 @@ def invitations_revoke(invitation_id: str):
     if not _pending(invitation) or not form.validate_on_submit():
         return _confirm_page(invitation, "revoke", form)
     try:
-        refuse_invitation_beyond_caller(invitation_id)
+        refuse_invitation_beyond_caller(caller(), invitation_id)
         service.revoke(invitation_id, actor())
     except DomainError as exc:
         return _refused(invitation, exc)

@@ -12,9 +12,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
-from app.api.auth import actor
 from app.dashboard import bp
-from app.dashboard.access import requires
+from app.dashboard.access import actor, requires
 from app.dashboard.i18n import add_messages
 from app.models import utcnow
 from app.outbox import health, recovery

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
+from app.access import refuse_account_beyond_caller
 from app.accounts import password_links
 from app.accounts import service as accounts
 from app.accounts.fields import registration_fields
-from app.api.auth import actor
-from app.api.common import encode_cursor, refuse_account_beyond_caller
 from app.dashboard import bp
-from app.dashboard.access import requires
+from app.dashboard.access import actor, caller, requires
 from app.dashboard.admin_forms import (
     ConfirmForm,
     MembershipForm,
@@ -26,6 +25,7 @@ from app.dashboard.groups import change_membership
 from app.dashboard.i18n import add_messages
 from app.errors import DomainError
 from app.models import Account
+from app.pagination import encode_cursor
 from app.web.i18n import translate as t
 
 #: Rows on one page of the list.
@@ -284,7 +284,7 @@ def _switch(sub: str, action: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            refuse_account_beyond_caller(sub)
+            refuse_account_beyond_caller(caller(), sub)
             SWITCHES[action](sub, actor())
         except DomainError as exc:
             form.form_errors.append(exc.description)
@@ -314,7 +314,7 @@ def users_password_link(sub: str):
     if not form.validate():
         return detail_page(account, 400, link_form=form)
     try:
-        refuse_account_beyond_caller(sub)
+        refuse_account_beyond_caller(caller(), sub)
         row, link = password_links.issue_set_link(sub, actor(), **form.arguments())
     except DomainError as exc:
         return detail_page(account, show_refusal(form, exc), link_form=form)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.access import ROLE_ACTIONS
 from app.accounts.service import ensure_role
-from app.api.auth import ROLE_ACTIONS
 from app.extensions import db
 from app.invitations import service
 from app.models import Group, Invitation
