@@ -32,7 +32,10 @@ def init_dashboard(app: Flask) -> None:
         clients,
         groups,
         home,
-        invitations,
+        invitation_detail,
+        invitations_list,
+        invite,
+        invite_bulk,
         outbox,
         users,
     )
