@@ -37,6 +37,7 @@ def init_dashboard(app: Flask) -> None:
         invite,
         invite_bulk,
         outbox,
+        user_actions,
         users,
     )
     from app.dashboard.access import may
