@@ -1,9 +1,10 @@
-"""Forms of the dashboard's users, groups and clients pages (Flask-WTF, so every post
-carries a CSRF token).
+"""Forms of the dashboard's users and groups pages, and what every section's forms
+share (Flask-WTF, so every post carries a CSRF token; the clients' forms are in
+app/dashboard/client_forms.py).
 
 The forms bound what a browser may send and turn it into the services' arguments;
-the rules themselves (names, URIs, scopes, who may do what) stay in the services,
-whose refusals ``show_refusal`` puts next to the field they name.
+the rules themselves (names, who may do what) stay in the services, whose refusals
+``show_refusal`` puts next to the field they name.
 """
 
 from __future__ import annotations
@@ -13,33 +14,18 @@ from typing import Any
 from flask import current_app
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError as MarshmallowError
-from wtforms import (
-    BooleanField,
-    Field,
-    HiddenField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import Field, HiddenField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.validators import ValidationError as FieldError
 
 from app.accounts import service as accounts
-from app.clients import service as clients_service
-from app.clients.service import URI_LENGTH, ClientError, check_uri
 from app.errors import DomainError, NotFound
 from app.models import Account, Group, Role
-from app.models.clients import AUTH_METHODS, GRANT_TYPES
 from app.pagination import Cursor
-from config import SIGNUP_MODES
 
 #: Group and role names are at most this long (the column's length).
 NAME_LENGTH = 64
-#: Most URIs of one kind a client may list (as the admin API allows).
-MAX_URIS = 50
 #: The models behind the ``groups`` and ``roles`` URL segments and forms.
 KINDS: dict[str, type[Group] | type[Role]] = {"groups": Group, "roles": Role}
 
@@ -72,32 +58,6 @@ def _cursor(form: FlaskForm, field: Field) -> None:
         read_cursor(field.data)
     except ValueError as exc:
         raise FieldError(str(exc)) from None
-
-
-def _lines(text: str | None) -> list[str]:
-    """The non-empty lines of a text area, trimmed."""
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
-def _uris(form: FlaskForm, field: Field) -> None:
-    """At most MAX_URIS lines, each one a URI the clients service accepts."""
-    uris = _lines(field.data)
-    if len(uris) > MAX_URIS:
-        raise FieldError(f"at most {MAX_URIS} URIs")
-    for uri in uris:
-        _uri(uri)
-
-
-def _one_uri(form: FlaskForm, field: Field) -> None:
-    if field.data and field.data.strip():
-        _uri(field.data.strip())
-
-
-def _uri(uri: str) -> None:
-    try:
-        check_uri(uri, allow_http=clients_service.policy()["allow_http"])
-    except ClientError as exc:
-        raise FieldError(exc.description) from None
 
 
 # -- users -----------------------------------------------------------------------------
@@ -232,95 +192,3 @@ class MemberForm(FlaskForm):
                     "no account has this email or sub", field="who"
                 ) from None
         return account
-
-
-# -- clients ---------------------------------------------------------------------------
-
-
-class ClientSettingsForm(FlaskForm):
-    """What an administrator may change on a client (the service's UPDATABLE)."""
-
-    name = StringField("Name", validators=[DataRequired(), Length(max=128)])
-    redirect_uris = TextAreaField(
-        "Redirect URIs", validators=[Length(max=MAX_URIS * (URI_LENGTH + 2)), _uris]
-    )
-    post_logout_redirect_uris = TextAreaField(
-        "Post-logout redirect URIs", validators=[Length(max=MAX_URIS * (URI_LENGTH + 2)), _uris]
-    )
-    initiate_login_uri = StringField(
-        "Initiate login URI", validators=[Optional(), Length(max=URI_LENGTH), _one_uri]
-    )
-    scope = SelectMultipleField("Scopes", default=["openid", "profile", "email"])
-    first_party = BooleanField("First-party")
-    require_pkce = BooleanField("Require PKCE", default=True)
-    signup_mode = SelectField(
-        "Sign-up mode",
-        choices=[
-            SelectChoice("", "dash.clients.signup_global"),
-            *(SelectChoice(mode, f"dash.clients.signup_{mode}") for mode in SIGNUP_MODES),
-        ],
-        default="",
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.scope.choices = [SelectChoice(s) for s in current_app.config["OAUTH_SCOPES"]]
-
-    @classmethod
-    def data_of(cls, client) -> dict[str, Any]:
-        """A client's settings as the form shows them."""
-        return {
-            "name": client.name,
-            "redirect_uris": "\n".join(client.redirect_uris),
-            "post_logout_redirect_uris": "\n".join(client.post_logout_redirect_uris),
-            "initiate_login_uri": client.initiate_login_uri or "",
-            "scope": client.allowed_scopes,
-            "first_party": client.first_party,
-            "require_pkce": client.require_pkce,
-            "signup_mode": client.signup_mode or "",
-        }
-
-    def settings(self) -> dict[str, Any]:
-        """The submitted settings, as ``update_client`` takes them."""
-        return {
-            "name": self.name.data.strip(),
-            "redirect_uris": _lines(self.redirect_uris.data),
-            "post_logout_redirect_uris": _lines(self.post_logout_redirect_uris.data),
-            "initiate_login_uri": (self.initiate_login_uri.data or "").strip() or None,
-            "scope": " ".join(self.scope.data),
-            "first_party": self.first_party.data,
-            "require_pkce": self.require_pkce.data,
-            "signup_mode": self.signup_mode.data or None,
-        }
-
-
-class NewClientForm(ClientSettingsForm):
-    """A new client: its settings, plus what cannot change later."""
-
-    client_id = StringField(
-        "Client ID",
-        validators=[Optional(), Regexp(r"^[A-Za-z0-9._~-]{1,64}$", message="dash.clients.bad_id")],
-    )
-    auth_method = SelectField(
-        "Client type",
-        choices=[SelectChoice(method, f"dash.clients.auth_{method}") for method in AUTH_METHODS],
-        default=AUTH_METHODS[0],
-    )
-    grant_types = SelectMultipleField(
-        "Grant types",
-        choices=[SelectChoice(grant) for grant in GRANT_TYPES],
-        default=["authorization_code", "refresh_token"],
-        validators=[InputRequired()],
-    )
-
-    def arguments(self) -> dict[str, Any]:
-        """Keyword arguments for ``create_client`` (besides the URI and scope policy)."""
-        values = self.settings()
-        values.pop("name")
-        values.pop("redirect_uris")
-        return {
-            **values,
-            "client_id": (self.client_id.data or "").strip() or None,
-            "auth_method": self.auth_method.data,
-            "grant_types": self.grant_types.data,
-        }

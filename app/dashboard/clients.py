@@ -14,13 +14,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from app.clients import service
 from app.dashboard import bp
 from app.dashboard.access import requires
-from app.dashboard.admin_forms import (
-    ClientSettingsForm,
-    ConfirmForm,
-    NewClientForm,
-    read_cursor,
-    show_refusal,
-)
+from app.dashboard.admin_forms import ConfirmForm, read_cursor, show_refusal
+from app.dashboard.client_forms import ClientSettingsForm, NewClientForm
 from app.dashboard.i18n import add_messages
 from app.errors import DomainError
 from app.models import Client
