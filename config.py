@@ -1,8 +1,13 @@
 """Vestibule configuration: the only module that reads ``os.environ``.
 
-Every setting states its unit and default where it is defined. ``load_config``
-picks a class from ``VESTIBULE_ENV`` (``development`` unless told otherwise) and
+Every setting states its unit and default where it is defined, grouped by area in a
+small class each (``DatabaseSettings`` ... ``PlaygroundSettings``) that ``Config``
+inherits; the environments override a few of them. ``load_config`` picks a class from
+``VESTIBULE_ENV`` (``development`` unless told otherwise) and
 ``ProductionConfig.validate`` refuses to start without the secrets production needs.
+
+Longer than the ~300 lines other modules keep to: it is the one place every setting
+is documented, and splitting it would send a reader hunting through several files.
 """
 
 from __future__ import annotations
@@ -46,26 +51,13 @@ def _env_json(name: str, default):
         raise ConfigurationError(f"{name} is not valid JSON") from None
 
 
-#: Production wants a SECRET_KEY of at least this many characters, and none of these.
-MIN_SECRET_KEY_LENGTH = 32
-DEV_SECRETS = ("dev-only-not-secret", "testing-secret-key")
-
 #: Who may register (spec §3.5); a client's own ``signup_mode`` overrides the setting.
 SIGNUP_MODES = ("public", "restricted", "closed")
 
 
-class Config:
-    """Defaults shared by every environment."""
+class DatabaseSettings:
+    """The database and its connection pool (app/database.py)."""
 
-    ENV_NAME = "base"
-    #: Signs the session cookie and CSRF tokens. Required in production.
-    SECRET_KEY: str | None = _env("SECRET_KEY")
-    #: Earlier secret keys, space-separated, still accepted after a change of SECRET_KEY:
-    #: for session cookies, and to open sealed values (queued messages, webhook secrets).
-    SECRET_KEY_FALLBACKS: list[str] = (_env("SECRET_KEY_FALLBACKS", "") or "").split()
-    #: The issuer identifier (scheme + host [+ path], no trailing slash). Every
-    #: endpoint URL in discovery is built from it. Required in production.
-    ISSUER: str | None = _env("ISSUER")
     #: SQLAlchemy URL; PostgreSQL in production (``postgresql+psycopg://...``).
     SQLALCHEMY_DATABASE_URI: str | None = _env("DATABASE_URL")
     #: Extra SQLAlchemy engine options, over the ones app/database.py picks per database.
@@ -75,32 +67,14 @@ class Config:
     #: Seconds a pooled connection may sit unused before it is pinged at its next use
     #: (a restart of the server in between is then noticed before a request fails).
     DATABASE_IDLE_PING = _env_int("DATABASE_IDLE_PING", 10)
-    #: Redis URL for rate-limit counters shared by all instances; memory if unset.
-    RATELIMIT_STORAGE_URI: str = _env("REDIS_URL", "memory://") or "memory://"
-    #: Redis down is not an outage: the limits go on per process (in memory) until
-    #: Redis answers again, checked with a growing pause; one warning per outage.
-    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    RATELIMIT_SWALLOW_ERRORS = True
-    #: Seconds to wait for Redis to connect or answer before counting it as down.
-    RATELIMIT_STORAGE_OPTIONS: dict = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
-    RATELIMIT_ENABLED = True
-    #: Prefix of every rate-limit key in Redis, so several deployments (or test runs)
-    #: can share one Redis without sharing counters.
-    RATELIMIT_KEY_PREFIX: str = _env("RATELIMIT_KEY_PREFIX", "vestibule") or "vestibule"
-    #: Attempts allowed on the sign-in forms per client address (Flask-Limiter syntax).
-    SIGN_IN_RATE_LIMIT: str = _env("SIGN_IN_RATE_LIMIT", "10 per minute") or ""
-    #: Failed password checks for one address (across every form, from any client
-    #: address) before a back-off starts; then no password is checked for it for
-    #: SIGN_IN_BACKOFF_BASE seconds, doubled at each further failure up to
-    #: SIGN_IN_BACKOFF_MAX. A success, or SIGN_IN_FAILURE_WINDOW seconds without a
-    #: failure, starts the count afresh.
-    SIGN_IN_FREE_FAILURES = _env_int("SIGN_IN_FREE_FAILURES", 5)
-    SIGN_IN_BACKOFF_BASE = _env_int("SIGN_IN_BACKOFF_BASE", 30)
-    SIGN_IN_BACKOFF_MAX = _env_int("SIGN_IN_BACKOFF_MAX", 15 * 60)
-    SIGN_IN_FAILURE_WINDOW = _env_int("SIGN_IN_FAILURE_WINDOW", 24 * 3600)
-    #: Requests allowed on the token endpoint per client address.
-    TOKEN_RATE_LIMIT: str = _env("TOKEN_RATE_LIMIT", "120 per minute") or ""
 
+
+class SessionSettings:
+    """Browser sessions, paused authorization requests, forms and page languages."""
+
+    #: The session cookie: its name, out of reach of scripts, and sent on top-level
+    #: navigations from other sites (``Lax``) so a relying party's redirect to
+    #: /authorize finds the sign-in, but not on their cross-site POSTs.
     SESSION_COOKIE_NAME = "vestibule_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -110,7 +84,21 @@ class Config:
     BROWSER_SESSION_LIFETIME = 12 * 3600
     #: Seconds a paused authorization request (sign-in, consent) may wait (15 minutes).
     INTERACTION_LIFETIME = 15 * 60
+    #: Languages the pages are offered in (``ui_locales`` picks among them).
+    UI_LOCALES = ("en", "de")
+    #: Seconds a form's CSRF token stays valid (1 hour).
+    WTF_CSRF_TIME_LIMIT = 3600
+    #: Flask-WTF's HTTPS check wants a same-origin ``Referer``, which our
+    #: ``Referrer-Policy: no-referrer`` suppresses; Fetch Metadata (``Sec-Fetch-Site``)
+    #: is the second layer instead (app/security.py). Do not turn this on.
+    WTF_CSRF_SSL_STRICT = False
 
+
+class OAuthSettings:
+    """The protocol (app/oauth/): scopes, token lifetimes, signing keys."""
+
+    #: Authlib refuses http:// URLs unless this is set; development and tests only.
+    AUTHLIB_INSECURE_TRANSPORT = False
     #: Seconds an authorization code lives (RFC 9700 recommends short; spec §4 says <= 60).
     AUTHORIZATION_CODE_LIFETIME = 60
     #: Seconds an access token lives (1 hour).
@@ -129,7 +117,6 @@ class Config:
     #: Seconds a process trusts what it last read of the published signing keys and
     #: of which one signs (10): a rotation reaches every process within this time.
     SIGNING_KEYS_RECHECK = _env_int("SIGNING_KEYS_RECHECK", 10)
-
     #: Scopes this server knows. Clients are limited further by their own allowed scopes.
     #: The ``*:read`` / ``*:write`` scopes guard the admin API (spec §3.6).
     OAUTH_SCOPES = (
@@ -157,8 +144,41 @@ class Config:
         # For a monitoring system's client-credentials token: read /metrics.
         "metrics:read",
     )
+
+
+class AccountSettings:
+    """Who may register and how, password hashing, password and email links."""
+
+    #: Who may register (spec §3.5): ``public`` (anyone), ``restricted`` (only with a
+    #: valid invitation) or ``closed`` (nobody, invitations included). A client's
+    #: ``signup_mode`` overrides it for registrations started by that client.
+    SIGNUP_MODE: str = _env("SIGNUP_MODE", "restricted") or "restricted"
+    #: Extra registration fields (spec §3.4), a JSON list of objects:
+    #: ``{"name": "department", "label": "Department" | {"en": ..., "de": ...},
+    #: "type": "text" | "number" | "select" | "checkbox" | "date", "required": false,
+    #: "choices": [...] (select only), "max_length": 256 (text only)}``.
+    #: Checked when the app starts (app/accounts/fields.py); values land in the
+    #: account's ``custom_fields``.
+    REGISTRATION_FIELDS: list = _env_json("REGISTRATION_FIELDS", [])
     #: Seconds an email verification link works (7 days).
     EMAIL_VERIFICATION_LIFETIME = _env_int("EMAIL_VERIFICATION_LIFETIME", 7 * 24 * 3600)
+    #: Seconds a "forgot your password?" link works (1 hour), and an administrator's
+    #: set-password link unless issued with ``expires_in`` (7 days; at most 30 days).
+    PASSWORD_RESET_LIFETIME = _env_int("PASSWORD_RESET_LIFETIME", 3600)
+    SET_PASSWORD_LIFETIME = _env_int("SET_PASSWORD_LIFETIME", 7 * 24 * 3600)
+    SET_PASSWORD_MAX_LIFETIME = 30 * 24 * 3600
+    #: argon2id parameters for new password hashes (RFC 9106 second recommended option:
+    #: 64 MiB, 3 passes, 4 lanes); a hash made with others is redone at its next sign-in.
+    #: Passes over memory (default 3), memory in KiB (default 65536, i.e. 64 MiB), and
+    #: lanes (default 4). Cheaper allows more sign-ins per core (README, "Sizing
+    #: argon2"); keep at least 19456 KiB (19 MiB), 2 passes, 1 lane (OWASP's minimum).
+    ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
+    ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
+
+
+class InvitationSettings:
+    """Invitations and their links (app/invitations/)."""
 
     #: Seconds an invitation stays usable unless created with ``expires_in`` (30 days).
     INVITATION_LIFETIME = 30 * 24 * 3600
@@ -172,34 +192,60 @@ class Config:
     )
     #: Rows accepted by one bulk invitation request.
     BULK_INVITATION_LIMIT = 1000
+
+
+class MessageSettings:
+    """Email and SMS (spec §5), checked when the app starts (app/messages/__init__.py)."""
+
+    #: The product or organisation people are invited to (``account_name`` in templates).
+    ACCOUNT_NAME: str = _env("ACCOUNT_NAME", "Vestibule") or "Vestibule"
+    #: Folder of ``<key>/<lang>/{subject.txt,body.txt,body.html,sms.txt}``.
+    MESSAGE_TEMPLATES_DIR: str = _env("MESSAGE_TEMPLATES_DIR") or str(
+        BASE_DIR / "templates" / "messages"
+    )
     #: Message templates live in ``templates/messages/<key>/<lang>/``; the template keys
     #: and languages that exist there are the ones the API accepts.
     DEFAULT_TEMPLATE_KEY = "invite_user"
     DEFAULT_LANG = "en"
-    #: Seconds an ``Idempotency-Key`` answer is remembered (24 hours).
-    IDEMPOTENCY_TTL = 24 * 3600
-    #: Languages the pages are offered in (``ui_locales`` picks among them).
-    UI_LOCALES = ("en", "de")
+    #: ``smtp`` (deliver through MAIL_SERVER) or ``console`` (print the message: development).
+    #: With ``smtp``, the app refuses to start without MAIL_SERVER.
+    MAIL_BACKEND: str = _env("MAIL_BACKEND", "smtp") or "smtp"
+    #: SMTP host name and port (587: submission with STARTTLS; 465 for ``tls``).
+    MAIL_SERVER: str | None = _env("MAIL_SERVER")
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    #: ``starttls`` (upgrade a plain connection; refused if the server cannot),
+    #: ``tls`` (implicit TLS from the first byte) or ``none`` (local relays only).
+    MAIL_SECURITY: str = _env("MAIL_SECURITY", "starttls") or "starttls"
+    #: SMTP AUTH credentials; no login when MAIL_USERNAME is unset.
+    MAIL_USERNAME: str | None = _env("MAIL_USERNAME")
+    MAIL_PASSWORD: str | None = _env("MAIL_PASSWORD")
+    #: The From header (and, its address, the envelope sender and Message-ID domain).
+    MAIL_FROM: str = _env("MAIL_FROM", "Vestibule <no-reply@localhost>") or ""
+    #: Seconds to wait for the SMTP server on each step before the attempt counts as failed.
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 10)
+    #: ``http`` (POST JSON to SMS_HTTP_URL), ``console`` (print the message; not in
+    #: production: it writes invitation links into logs) or ``off`` (no SMS: an SMS
+    #: fails at once and stays in the outbox as dead). ``off`` in production, ``console``
+    #: elsewhere, unless set.
+    SMS_BACKEND: str = _env("SMS_BACKEND", "console") or "console"
+    #: The provider's (or your gateway's) endpoint: ``{"to", "from", "text", "id"}`` as JSON.
+    SMS_HTTP_URL: str | None = _env("SMS_HTTP_URL")
+    #: One header sent with each request, as ``Name: value`` (``Authorization: Bearer xyz``).
+    SMS_HTTP_AUTH_HEADER: str | None = _env("SMS_HTTP_AUTH_HEADER")
+    #: The sender name or number passed as ``from``.
+    SMS_FROM: str = _env("SMS_FROM", "Vestibule") or ""
+    #: Seconds to wait for the SMS endpoint's answer.
+    SMS_TIMEOUT = _env_int("SMS_TIMEOUT", 10)
 
-    #: Who may register (spec §3.5): ``public`` (anyone), ``restricted`` (only with a
-    #: valid invitation) or ``closed`` (nobody, invitations included). A client's
-    #: ``signup_mode`` overrides it for registrations started by that client.
-    SIGNUP_MODE: str = _env("SIGNUP_MODE", "restricted") or "restricted"
-    #: Extra registration fields (spec §3.4), a JSON list of objects:
-    #: ``{"name": "department", "label": "Department" | {"en": ..., "de": ...},
-    #: "type": "text" | "number" | "select" | "checkbox" | "date", "required": false,
-    #: "choices": [...] (select only), "max_length": 256 (text only)}``.
-    #: Checked when the app starts (app/accounts/fields.py); values land in the
-    #: account's ``custom_fields``.
-    REGISTRATION_FIELDS: list = _env_json("REGISTRATION_FIELDS", [])
-    #: Registration attempts (each one hashes a password) per client address.
-    REGISTRATION_RATE_LIMIT: str = _env("REGISTRATION_RATE_LIMIT", "10 per minute") or ""
 
-    #: The outbox (spec §5, §6): messages and webhook deliveries, sent by ``vestibule
-    #: worker`` (or the in-process runner) at least once.
+class OutboxSettings:
+    """The outbox (spec §5, §6): messages and webhook deliveries, sent by ``vestibule
+    worker`` (or the in-process runner) at least once (app/outbox/)."""
+
     #: Tries before an item is ``dead`` (an administrator may retry it).
     OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
-    #: Seconds before the first retry; doubled each time, with jitter, up to the maximum.
+    #: Seconds before the first retry (default 30); doubled each time, with jitter, up
+    #: to OUTBOX_BACKOFF_MAX seconds (default 6 hours).
     OUTBOX_BACKOFF_BASE = _env_int("OUTBOX_BACKOFF_BASE", 30)
     OUTBOX_BACKOFF_MAX = _env_int("OUTBOX_BACKOFF_MAX", 6 * 3600)
     #: Seconds a worker holds the items it claimed; past that another worker may take
@@ -234,75 +280,63 @@ class Config:
     #: addresses. Off by default: an endpoint must not reach the server's own network
     #: (SSRF). On in development and tests, whose receivers run on 127.0.0.1.
     WEBHOOK_ALLOW_PRIVATE_ADDRESSES: bool = _env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
-    #: Days events are kept as the audit log; ``vestibule purge`` removes older ones.
-    EVENT_RETENTION_DAYS = _env_int("EVENT_RETENTION_DAYS", 365)
-    #: Days sent outbox items (and their attempt log) are kept before ``vestibule purge``.
-    OUTBOX_RETENTION_DAYS = _env_int("OUTBOX_RETENTION_DAYS", 30)
 
-    #: Messages (spec §5), checked when the app starts (app/messages/__init__.py).
-    #: The product or organisation people are invited to (``account_name`` in templates).
-    ACCOUNT_NAME: str = _env("ACCOUNT_NAME", "Vestibule") or "Vestibule"
-    #: Folder of ``<key>/<lang>/{subject.txt,body.txt,body.html,sms.txt}``.
-    MESSAGE_TEMPLATES_DIR: str = _env("MESSAGE_TEMPLATES_DIR") or str(
-        BASE_DIR / "templates" / "messages"
-    )
-    #: ``smtp`` (deliver through MAIL_SERVER) or ``console`` (print the message: development).
-    #: With ``smtp``, the app refuses to start without MAIL_SERVER.
-    MAIL_BACKEND: str = _env("MAIL_BACKEND", "smtp") or "smtp"
-    #: SMTP host name and port (587: submission with STARTTLS; 465 for ``tls``).
-    MAIL_SERVER: str | None = _env("MAIL_SERVER")
-    MAIL_PORT = _env_int("MAIL_PORT", 587)
-    #: ``starttls`` (upgrade a plain connection; refused if the server cannot),
-    #: ``tls`` (implicit TLS from the first byte) or ``none`` (local relays only).
-    MAIL_SECURITY: str = _env("MAIL_SECURITY", "starttls") or "starttls"
-    #: SMTP AUTH credentials; no login when MAIL_USERNAME is unset.
-    MAIL_USERNAME: str | None = _env("MAIL_USERNAME")
-    MAIL_PASSWORD: str | None = _env("MAIL_PASSWORD")
-    #: The From header (and, its address, the envelope sender and Message-ID domain).
-    MAIL_FROM: str = _env("MAIL_FROM", "Vestibule <no-reply@localhost>") or ""
-    #: Seconds to wait for the SMTP server on each step before the attempt counts as failed.
-    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 10)
-    #: ``http`` (POST JSON to SMS_HTTP_URL), ``console`` (print the message; not in
-    #: production: it writes invitation links into logs) or ``off`` (no SMS: an SMS
-    #: fails at once and stays in the outbox as dead). ``off`` in production, ``console``
-    #: elsewhere, unless set.
-    SMS_BACKEND: str = _env("SMS_BACKEND", "console") or "console"
-    #: The provider's (or your gateway's) endpoint: ``{"to", "from", "text", "id"}`` as JSON.
-    SMS_HTTP_URL: str | None = _env("SMS_HTTP_URL")
-    #: One header sent with each request, as ``Name: value`` (``Authorization: Bearer xyz``).
-    SMS_HTTP_AUTH_HEADER: str | None = _env("SMS_HTTP_AUTH_HEADER")
-    #: The sender name or number passed as ``from``.
-    SMS_FROM: str = _env("SMS_FROM", "Vestibule") or ""
-    #: Seconds to wait for the SMS endpoint's answer.
-    SMS_TIMEOUT = _env_int("SMS_TIMEOUT", 10)
 
-    #: Seconds a "forgot your password?" link works (1 hour), and an administrator's
-    #: set-password link unless issued with ``expires_in`` (7 days; at most 30 days).
-    PASSWORD_RESET_LIFETIME = _env_int("PASSWORD_RESET_LIFETIME", 3600)
-    SET_PASSWORD_LIFETIME = _env_int("SET_PASSWORD_LIFETIME", 7 * 24 * 3600)
-    SET_PASSWORD_MAX_LIFETIME = 30 * 24 * 3600
+class RateLimitSettings:
+    """Request limits per client address, and the back-off against password guessing."""
+
+    #: Redis URL for rate-limit counters shared by all instances; memory if unset.
+    RATELIMIT_STORAGE_URI: str = _env("REDIS_URL", "memory://") or "memory://"
+    #: Redis down is not an outage: the limits go on per process (in memory) until
+    #: Redis answers again, checked with a growing pause; one warning per outage.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    #: Seconds to wait for Redis to connect or answer before counting it as down.
+    RATELIMIT_STORAGE_OPTIONS: dict = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    #: Whether the limits apply at all (off for the test suite only).
+    RATELIMIT_ENABLED = True
+    #: Prefix of every rate-limit key in Redis, so several deployments (or test runs)
+    #: can share one Redis without sharing counters.
+    RATELIMIT_KEY_PREFIX: str = _env("RATELIMIT_KEY_PREFIX", "vestibule") or "vestibule"
+    #: Attempts allowed on the sign-in forms per client address (Flask-Limiter syntax).
+    SIGN_IN_RATE_LIMIT: str = _env("SIGN_IN_RATE_LIMIT", "10 per minute") or ""
+    #: Failed password checks for one address (across every form, from any client
+    #: address) before a back-off starts; then no password is checked for it for
+    #: SIGN_IN_BACKOFF_BASE seconds, doubled at each further failure up to
+    #: SIGN_IN_BACKOFF_MAX. A success, or SIGN_IN_FAILURE_WINDOW seconds without a
+    #: failure, starts the count afresh.
+    SIGN_IN_FREE_FAILURES = _env_int("SIGN_IN_FREE_FAILURES", 5)
+    SIGN_IN_BACKOFF_BASE = _env_int("SIGN_IN_BACKOFF_BASE", 30)
+    SIGN_IN_BACKOFF_MAX = _env_int("SIGN_IN_BACKOFF_MAX", 15 * 60)
+    SIGN_IN_FAILURE_WINDOW = _env_int("SIGN_IN_FAILURE_WINDOW", 24 * 3600)
+    #: Requests allowed on the token endpoint per client address.
+    TOKEN_RATE_LIMIT: str = _env("TOKEN_RATE_LIMIT", "120 per minute") or ""
+    #: Registration attempts (each one hashes a password) per client address.
+    REGISTRATION_RATE_LIMIT: str = _env("REGISTRATION_RATE_LIMIT", "10 per minute") or ""
     #: Reset emails one address may be sent (on top of the per-client-address limit of
     #: SIGN_IN_RATE_LIMIT), so nobody can flood a person's mailbox.
     PASSWORD_RESET_ADDRESS_RATE_LIMIT = "5 per hour"
 
-    #: argon2id parameters for new password hashes (RFC 9106 second recommended option:
-    #: 64 MiB, 3 passes, 4 lanes); a hash made with others is redone at its next sign-in.
-    #: Passes over memory (default 3), memory in KiB (default 65536, i.e. 64 MiB), and
-    #: lanes (default 4). Cheaper allows more sign-ins per core (README, "Sizing
-    #: argon2"); keep at least 19456 KiB (19 MiB), 2 passes, 1 lane (OWASP's minimum).
-    ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
-    ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
-    ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
 
-    #: Authlib refuses http:// URLs unless this is set; development and tests only.
-    AUTHLIB_INSECURE_TRANSPORT = False
+class OperationsSettings:
+    """Operating it: proxies, request size, what ``vestibule purge`` keeps, logs,
+    readiness, metrics (README "Health, metrics and logs")."""
+
     #: Proxies in front of the app whose ``X-Forwarded-For/-Proto/-Host`` are trusted
     #: (0: none). Set it to the number of proxies that each append to those headers
     #: (1 behind one TLS-terminating proxy). With more hops than really exist, anyone
     #: can forge ``X-Forwarded-For`` and escape the per-address rate limits; the app
     #: logs the value it runs with at start-up.
     PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
-    #: Operating it: logs, readiness, metrics (README "Health, metrics and logs").
+    #: Largest request body accepted, in bytes (a bulk CSV or JSON of 1,000 rows fits
+    #: well within it); larger ones get 413 before anything reads them.
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    #: Seconds an ``Idempotency-Key`` answer is remembered (24 hours).
+    IDEMPOTENCY_TTL = 24 * 3600
+    #: Days events are kept as the audit log; ``vestibule purge`` removes older ones.
+    EVENT_RETENTION_DAYS = _env_int("EVENT_RETENTION_DAYS", 365)
+    #: Days sent outbox items (and their attempt log) are kept before ``vestibule purge``.
+    OUTBOX_RETENTION_DAYS = _env_int("OUTBOX_RETENTION_DAYS", 30)
     #: ``plain`` (default: ``time level logger [request id] message``) or ``json`` (one
     #: JSON object per line: time, level, logger, message, request_id, method,
     #: endpoint, status ...). Secret URLs are redacted in both.
@@ -325,24 +359,44 @@ class Config:
     #: each writes its metrics there and /metrics adds them up. Unset: each process
     #: reports its own. prometheus-client reads the variable itself, at import.
     PROMETHEUS_MULTIPROC_DIR: str | None = _env("PROMETHEUS_MULTIPROC_DIR")
-    #: Seconds a form's CSRF token stays valid (1 hour).
-    WTF_CSRF_TIME_LIMIT = 3600
-    #: Flask-WTF's HTTPS check wants a same-origin ``Referer``, which our
-    #: ``Referrer-Policy: no-referrer`` suppresses; Fetch Metadata (``Sec-Fetch-Site``)
-    #: is the second layer instead (app/security.py). Do not turn this on.
-    WTF_CSRF_SSL_STRICT = False
-    #: Largest request body accepted, in bytes (a bulk CSV or JSON of 1,000 rows fits
-    #: well within it); larger ones get 413 before anything reads them.
-    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 
-    #: Serve the built-in playground relying party under /playground/ (spec §7.4).
-    #: On in development and tests; opt-in in production (``PLAYGROUND_ENABLED=1``).
+
+class PlaygroundSettings:
+    """The built-in relying party under /playground/ (spec §7.4)."""
+
+    #: Serve the playground. On in development and tests; opt-in in production
+    #: (``PLAYGROUND_ENABLED=1``).
     PLAYGROUND_ENABLED: bool = _env_bool("PLAYGROUND_ENABLED", False)
     #: The registered client the playground signs in as (``vestibule seed`` creates it).
     PLAYGROUND_CLIENT_ID: str = _env("PLAYGROUND_CLIENT_ID", "demo-confidential") or ""
     #: That client's secret, sent with client_secret_basic; required when the
     #: playground is enabled in production. No default.
     PLAYGROUND_CLIENT_SECRET: str | None = _env("PLAYGROUND_CLIENT_SECRET")
+
+
+class Config(
+    DatabaseSettings,
+    SessionSettings,
+    OAuthSettings,
+    AccountSettings,
+    InvitationSettings,
+    MessageSettings,
+    OutboxSettings,
+    RateLimitSettings,
+    OperationsSettings,
+    PlaygroundSettings,
+):
+    """Defaults shared by every environment: the identity of the server, and every area."""
+
+    ENV_NAME = "base"
+    #: Signs the session cookie and CSRF tokens. Required in production.
+    SECRET_KEY: str | None = _env("SECRET_KEY")
+    #: Earlier secret keys, space-separated, still accepted after a change of SECRET_KEY:
+    #: for session cookies, and to open sealed values (queued messages, webhook secrets).
+    SECRET_KEY_FALLBACKS: list[str] = (_env("SECRET_KEY_FALLBACKS", "") or "").split()
+    #: The issuer identifier (scheme + host [+ path], no trailing slash). Every
+    #: endpoint URL in discovery is built from it. Required in production.
+    ISSUER: str | None = _env("ISSUER")
 
     @classmethod
     def validate(cls, config: Mapping[str, Any]) -> None:
@@ -398,6 +452,11 @@ class TestingConfig(Config):
     MAIL_BACKEND = "console"
     SMS_BACKEND = "console"
     WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+
+
+#: Production wants a SECRET_KEY of at least this many characters, and none of these.
+MIN_SECRET_KEY_LENGTH = 32
+DEV_SECRETS = ("dev-only-not-secret", "testing-secret-key")
 
 
 class ProductionConfig(Config):
