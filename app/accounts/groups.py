@@ -20,7 +20,7 @@ from app.pagination import Page, keyset_page
 
 Named = Group | Role
 
-#: The roles that carry admin powers (spec §3.6; what each allows: app/api/auth.py).
+#: The roles that carry admin powers (spec §3.6; what each allows: app/access.py).
 #: Granting one needs those powers, and an invitation granting one is bound to its email.
 BUILT_IN_ROLES = frozenset({"admin", "secondary_admin", "user_invite"})
 
