@@ -6,7 +6,8 @@ import click
 from flask.cli import with_appcontext
 
 from app.accounts import password_links
-from app.accounts.service import AccountError, create_account, find_by_email
+from app.accounts.errors import AccountError
+from app.accounts.service import create_account, find_by_email
 from app.cli_support import echo_fields, refusal_as_click_error
 from app.events import CLI_ACTOR
 from app.invitations.bulk_csv import refuse_unstorable

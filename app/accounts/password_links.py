@@ -25,16 +25,11 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app import events
+from app.accounts.errors import AccountError
 from app.accounts.passwords import hash_password
-from app.accounts.service import (
-    AccountError,
-    check_password_policy,
-    end_password_links,
-    end_sign_ins,
-    find,
-    find_by_email,
-    normalise_email,
-)
+from app.accounts.revocation import end_password_links, end_sign_ins
+from app.accounts.service import find, find_by_email
+from app.accounts.validation import check_password_policy, normalise_email
 from app.crypto import hash_secret, new_secret
 from app.errors import Conflict, DomainError
 from app.extensions import db

@@ -24,13 +24,12 @@ from flask import current_app
 
 from app import events
 from app.accounts import verification
+from app.accounts.errors import AccountError
 from app.accounts.passwords import hash_password
-from app.accounts.service import (
-    AccountError,
-    AccountInput,
+from app.accounts.service import AccountInput, create
+from app.accounts.validation import (
     check_password_policy,
     clean_name,
-    create,
     json_object,
     normalise_email,
     normalise_phone,

@@ -1,68 +1,35 @@
-"""Accounts: creation, sign-in, and the administration of people (spec §3.3).
-Writes happen here, not in views."""
+"""Accounts: creation, lookup, search, and the administration of people (spec §3.3).
+Writes happen here, not in views.
+
+What makes a valid account is checked in app/accounts/validation.py, signing in is
+app/accounts/authentication.py, and what a disabled account loses is ended by
+app/accounts/revocation.py.
+"""
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
-from sqlalchemy import update as sql_update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from app import events
-from app.accounts import throttle
-from app.accounts.passwords import hash_password, needs_rehash, verify_password
-from app.errors import Conflict, DomainError, NotFound
-from app.extensions import db
-from app.models import (
-    Account,
-    AuthorizationCode,
-    BrowserSession,
-    Group,
-    PasswordToken,
-    Role,
-    Token,
-    utcnow,
+from app.accounts.errors import AccountError, AccountNotFound, CannotDisableSelf
+from app.accounts.passwords import hash_password
+from app.accounts.revocation import end_sign_ins
+from app.accounts.validation import (
+    check_password_policy,
+    clean_name,
+    json_object,
+    normalise_email,
+    normalise_phone,
+    refuse_taken,
+    resolve_names,
+    taken_is_conflict,
 )
-from app.observability.metrics import record_sign_in
+from app.extensions import db
+from app.models import Account, Group, Role, utcnow
 from app.pagination import Page, keyset_page
-
-#: Passwords shorter than this are refused (NIST SP 800-63B: at least 8).
-MIN_PASSWORD_LENGTH = 8
-#: argon2 accepts more, but unbounded input is a denial-of-service lever.
-MAX_PASSWORD_LENGTH = 256
-#: Longest given or family name (the column's length).
-NAME_LENGTH = 128
-#: Largest JSON accepted for ``custom_fields`` or ``public_metadata`` (bytes).
-MAX_JSON_BYTES = 8 * 1024
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-
-
-class AccountError(DomainError, ValueError):
-    """Input that cannot make a valid account (400); the message is safe to show."""
-
-
-class AccountConflict(AccountError):
-    """The email or phone number already belongs to another account (409)."""
-
-    status = 409
-    code = "conflict"
-
-
-class AccountNotFound(NotFound):
-    """No account with that ``sub``."""
-
-
-class CannotDisableSelf(Conflict):
-    """A person asked to disable their own account (409): nobody locks themself out
-    (and with them, perhaps, the server's only administrator)."""
 
 
 @dataclass
@@ -90,106 +57,6 @@ class AccountFilters:
     group: str | None = None
     role: str | None = None
     disabled: bool | None = None
-
-
-# -- validation ------------------------------------------------------------------------
-
-
-def normalise_email(email: str) -> str:
-    """Validate syntax (no DNS lookups) and return the lower-cased address."""
-    try:
-        result = validate_email(email.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise AccountError(f"invalid email address: {exc}", field="email") from None
-    return result.normalized.lower()
-
-
-def normalise_phone(value: str | None) -> str | None:
-    """An E.164 number with spaces, dots, dashes and brackets removed, or None."""
-    if not value:
-        return None
-    compact = re.sub(r"[\s().-]", "", value)
-    if not E164.match(compact):
-        raise AccountError(
-            "phone_number must be an E.164 number such as +4915112345678", field="phone_number"
-        )
-    return compact
-
-
-def check_password_policy(password: str) -> None:
-    """Raise AccountError when the password is too short or too long."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise AccountError(
-            f"password must be at most {MAX_PASSWORD_LENGTH} characters", field="password"
-        )
-
-
-def json_object(field_name: str, value: dict | None) -> dict:
-    """A JSON object small enough to store, without NaN or infinities (invalid JSON)."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise AccountError(f"{field_name} must be a JSON object", field=field_name)
-    try:
-        size = len(json.dumps(value, allow_nan=False).encode())
-    except (TypeError, ValueError):
-        raise AccountError(f"{field_name} must be plain JSON", field=field_name) from None
-    if size > MAX_JSON_BYTES:
-        raise AccountError(
-            f"{field_name}: at most {MAX_JSON_BYTES} bytes of JSON", field=field_name
-        )
-    return value
-
-
-def resolve_names(model: type[Group] | type[Role], field_name: str, names: list[str]) -> list:
-    """The groups or roles with these names; unknown names are refused, not dropped."""
-    wanted = list(dict.fromkeys(names or []))
-    if not wanted:
-        return []
-    rows = list(db.session.scalars(select(model).where(model.name.in_(wanted))))
-    unknown = sorted(set(wanted) - {row.name for row in rows})
-    if unknown:
-        raise AccountError(f"unknown {field_name}: {', '.join(unknown)}", field=field_name)
-    return sorted(rows, key=lambda row: row.name)
-
-
-def clean_name(field_name: str, value: str | None) -> str | None:
-    value = (value or "").strip() or None
-    if value is not None and len(value) > NAME_LENGTH:
-        raise AccountError(f"{field_name}: at most {NAME_LENGTH} characters", field=field_name)
-    return value
-
-
-def refuse_taken(email: str | None, phone: str | None, account: Account | None = None) -> None:
-    for column, value in ((Account.email, email), (Account.phone_number, phone)):
-        if value is None:
-            continue
-        owner = db.session.scalar(select(Account).where(column == value))
-        if owner is not None and owner is not account:
-            raise AccountConflict(
-                f"an account with this {column.key} already exists", field=column.key
-            )
-
-
-@contextmanager
-def taken_is_conflict() -> Iterator[None]:
-    """Inside: the flushes and the commit of an account. A concurrent request that took
-    the same email or phone number first (a unique violation, at flush or at commit)
-    becomes AccountConflict (409), with everything rolled back."""
-    try:
-        yield
-    except IntegrityError:
-        db.session.rollback()
-        raise AccountConflict("an account with this email or phone number already exists") from None
-
-
-def _commit_or_conflict() -> None:
-    with taken_is_conflict():
-        db.session.commit()
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -366,6 +233,11 @@ def _validated_changes(account: Account, changes: dict[str, Any]) -> dict[str, A
     return values
 
 
+def _commit_or_conflict() -> None:
+    with taken_is_conflict():
+        db.session.commit()
+
+
 def disable(sub: str, actor: str) -> Account:
     """Disable an account: it cannot sign in, its browser sessions end and its tokens
     are revoked (so enabling it again does not bring them back).
@@ -384,48 +256,6 @@ def disable(sub: str, actor: str) -> Account:
     return account
 
 
-def end_sign_ins(account: Account, now: datetime) -> None:
-    """End every browser session, revoke every token, spend every unredeemed code and
-    end every unused password link of ``account`` (in the caller's transaction): after
-    disabling it or a password change."""
-    db.session.execute(
-        sql_update(BrowserSession)
-        .where(BrowserSession.account_id == account.id, BrowserSession.ended_at.is_(None))
-        .values(ended_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        sql_update(Token)
-        .where(Token.account_id == account.id)
-        .values(
-            access_token_revoked_at=func.coalesce(Token.access_token_revoked_at, now),
-            refresh_token_revoked_at=func.coalesce(Token.refresh_token_revoked_at, now),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    db.session.execute(
-        sql_update(AuthorizationCode)
-        .where(AuthorizationCode.account_id == account.id, AuthorizationCode.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    # Unused password links too: enabling the account again must not revive them.
-    end_password_links(account, now)
-
-
-def end_password_links(account: Account, now: datetime, purpose: str | None = None) -> None:
-    """End the account's unused password links (of ``purpose``, or all) by expiring
-    them now (in the caller's transaction)."""
-    stmt = sql_update(PasswordToken).where(
-        PasswordToken.account_id == account.id,
-        PasswordToken.used_at.is_(None),
-        PasswordToken.expires_at > now,
-    )
-    if purpose is not None:
-        stmt = stmt.where(PasswordToken.purpose == purpose)
-    db.session.execute(stmt.values(expires_at=now).execution_options(synchronize_session=False))
-
-
 def enable(sub: str, actor: str) -> Account:
     """Let a disabled account sign in again (its old sessions and tokens stay ended)."""
     account = find(sub)
@@ -433,30 +263,4 @@ def enable(sub: str, actor: str) -> Account:
         account.disabled = False
         events.record("user.enabled", actor, sub=account.sub)
         db.session.commit()
-    return account
-
-
-# -- signing in ------------------------------------------------------------------------
-
-
-def authenticate(email: str, password: str) -> Account | None:
-    """The account these credentials open, or None. Rehashes outdated hashes.
-
-    Every form that checks a password calls this, so failures count per address
-    across all of them; raises ``throttle.TooManyFailures`` while the address is
-    in its back-off (no password is checked then).
-    """
-    throttle.refuse_if_blocked(email)
-    account = find_by_email(email) if email else None
-    ok = len(password) <= MAX_PASSWORD_LENGTH and verify_password(
-        account.password_hash if account else None, password
-    )
-    if not ok or account is None or account.disabled:
-        throttle.record_failure(email)
-        record_sign_in(success=False)
-        return None
-    throttle.forget_failures(email)
-    if needs_rehash(account.password_hash):
-        account.password_hash = hash_password(password)
-    db.session.commit()
     return account

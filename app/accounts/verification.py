@@ -6,7 +6,7 @@ links).
 The links are ``password_tokens`` rows with purpose ``verify_email``: a 256-bit token,
 only its hash stored, single use, with an expiry (``EMAIL_VERIFICATION_LIFETIME``);
 a new link ends the account's earlier unused ones, and disabling the account or
-changing its password ends them too (``accounts.service.end_sign_ins``). Whoever
+changing its password ends them too (``accounts.revocation.end_sign_ins``). Whoever
 changes an account's email must end its links first (``end_password_links`` with
 this purpose): a link proves the address it was sent to, not the one held later.
 """

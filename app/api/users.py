@@ -10,7 +10,7 @@ from app.access import (
     refuse_roles_beyond_caller,
     refuse_vouching_beyond_caller,
 )
-from app.accounts import password_links
+from app.accounts import password_links, validation
 from app.accounts import service as accounts
 from app.api.auth import actor, caller, requires
 from app.api.common import (
@@ -27,7 +27,7 @@ from config import Config
 
 blp = Blueprint("users_api", __name__, description="Manage users.")
 
-_NAME = {"validate": validate.Length(max=accounts.NAME_LENGTH), "allow_none": True}
+_NAME = {"validate": validate.Length(max=validation.NAME_LENGTH), "allow_none": True}
 _PHONE = {
     "validate": validate.Length(max=32),
     "allow_none": True,
@@ -87,7 +87,7 @@ class UserCreateSchema(Schema):
     email = Text(required=True, validate=validate.Length(max=320), metadata={"format": "email"})
     password = Text(
         validate=validate.Length(
-            min=accounts.MIN_PASSWORD_LENGTH, max=accounts.MAX_PASSWORD_LENGTH
+            min=validation.MIN_PASSWORD_LENGTH, max=validation.MAX_PASSWORD_LENGTH
         ),
         metadata={"description": "optional; without one the person cannot sign in yet"},
     )

@@ -15,14 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import events
+from app.accounts.errors import AccountError
 from app.accounts.groups import BUILT_IN_ROLES
-from app.accounts.service import (
-    AccountError,
-    json_object,
-    normalise_email,
-    normalise_phone,
-    resolve_names,
-)
+from app.accounts.validation import json_object, normalise_email, normalise_phone, resolve_names
 from app.crypto import hash_secret, new_secret
 from app.errors import DomainError
 from app.extensions import db

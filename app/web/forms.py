@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.accounts.fields import FieldSpec
-from app.accounts.service import MAX_PASSWORD_LENGTH, NAME_LENGTH
+from app.accounts.validation import MAX_PASSWORD_LENGTH, NAME_LENGTH
 
 
 class SignInForm(FlaskForm):

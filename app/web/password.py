@@ -22,7 +22,8 @@ from flask import (
 )
 
 from app.accounts import password_links
-from app.accounts.service import MIN_PASSWORD_LENGTH, AccountError
+from app.accounts.errors import AccountError
+from app.accounts.validation import MIN_PASSWORD_LENGTH
 from app.crypto import hash_secret
 from app.extensions import limiter
 from app.models import PasswordToken

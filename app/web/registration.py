@@ -32,9 +32,10 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
 from app.accounts import registration
+from app.accounts.errors import AccountError
 from app.accounts.fields import registration_fields
-from app.accounts.service import MIN_PASSWORD_LENGTH, AccountError
 from app.accounts.sessions import browser_secret, current_session, start_session
+from app.accounts.validation import MIN_PASSWORD_LENGTH
 from app.errors import DomainError
 from app.extensions import csrf, limiter
 from app.invitations import links

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 
 from app import events
-from app.accounts.service import authenticate
+from app.accounts.authentication import authenticate
 from app.accounts.sessions import browser_secret, current_account, current_session, start_session
 from app.accounts.throttle import TooManyFailures
 from app.extensions import limiter

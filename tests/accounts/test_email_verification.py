@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts import password_links, verification
-from app.accounts.service import authenticate, find
+from app.accounts.authentication import authenticate
+from app.accounts.service import find
 from app.extensions import db
 from app.models import Event, OutboxItem, PasswordToken, utcnow
 from app.outbox.queue import payload_of

@@ -6,7 +6,9 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from app.accounts.service import AccountError, authenticate, create_account
+from app.accounts.authentication import authenticate
+from app.accounts.errors import AccountError
+from app.accounts.service import create_account
 from app.extensions import db
 from app.models import Account
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.accounts.service import authenticate
+from app.accounts.authentication import authenticate
 from app.extensions import db
 from app.models import Account, BrowserSession, Event
 from tests.helpers import PASSWORD, bearer, is_signed_in, obtain_tokens, row_counts

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from app.accounts.service import authenticate, ensure_role
+from app.accounts.authentication import authenticate
+from app.accounts.service import ensure_role
 from app.extensions import db
 from app.models import Account, Event
 from tests.helpers import csrf_token, row_counts, update_rows

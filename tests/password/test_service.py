@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.accounts import password_links
-from app.accounts.service import AccountError, authenticate, disable, find
+from app.accounts.authentication import authenticate
+from app.accounts.errors import AccountError
+from app.accounts.service import disable, find
 from app.extensions import db
 from app.models import Account, Event, OutboxItem, PasswordToken, utcnow
 from tests.helpers import PASSWORD, row_counts, update_rows

@@ -8,8 +8,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from app.accounts.errors import AccountError
 from app.accounts.registration import InvitationUnusable, Registration, register_invited
-from app.accounts.service import AccountError
 from app.extensions import db
 from app.invitations import service
 from app.models import Account, Event, Invitation
