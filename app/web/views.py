@@ -16,9 +16,10 @@ from app.models import Account
 from app.oauth import authorization
 from app.oauth import interaction as pauses
 from app.security import allow_form_redirect_to
-from app.web import registration
 from app.web.forms import ConsentForm, SignInForm
 from app.web.i18n import set_locale, translate
+from app.web.registration_context import in_interaction
+from app.web.registration_pages import expired_page, show
 
 bp = Blueprint("web", __name__)
 
@@ -111,7 +112,7 @@ def interaction(uid: str):
     consent. An invitation's token comes in the query (the pause keeps its hash)."""
     paused = pauses.load(uid, browser_secret())
     if paused is None:
-        return registration.expired_page()
+        return expired_page()
     outcome = authorization.resume(paused, current_session())
     if isinstance(outcome, Response):
         return outcome
@@ -124,7 +125,7 @@ def interaction_login(uid: str):
     """Sign in for a paused request, then continue it."""
     paused = pauses.load(uid, browser_secret())
     if paused is None:
-        return registration.expired_page()
+        return expired_page()
     outcome = authorization.resume(paused, current_session())
     if isinstance(outcome, Response):
         return outcome
@@ -148,16 +149,16 @@ def interaction_consent(uid: str):
     paused = pauses.load(uid, browser_secret())
     browser = current_session()
     if paused is None or browser is None:
-        return registration.expired_page()
+        return expired_page()
     form = ConsentForm()
     if not form.validate_on_submit():
-        return registration.expired_page()
+        return expired_page()
     return authorization.decide(paused, browser, allow=bool(form.allow.data))
 
 
 def _render_step(step: authorization.Step):
     if step.name == pauses.REGISTER:
-        return registration.show(registration.in_interaction(step, request.args.get("invite_id")))
+        return show(in_interaction(step, request.args.get("invite_id")))
     if step.name == pauses.LOGIN:
         return _sign_in_page(step)
     set_locale(step.ui_locales)
