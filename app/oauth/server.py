@@ -13,14 +13,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Client
 from app.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
-from app.oauth.grants import (
-    AuthorizationCodeGrant,
-    AuthorizationRequestChecks,
-    ClientCredentialsGrant,
-    OpenIDCode,
-    RefreshTokenGrant,
-    S256CodeChallenge,
-)
+from app.oauth.grants import AuthorizationCodeGrant, ClientCredentialsGrant, RefreshTokenGrant
+from app.oauth.openid import OpenIDCode
+from app.oauth.pkce import S256CodeChallenge
+from app.oauth.request_checks import AuthorizationRequestChecks
 from app.oauth.resource import build_protector
 from app.oauth.tokens import save_token
 
