@@ -47,7 +47,7 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     register_error_handlers(app)
     init_security(app)
     from app.messages import init_messages
-    from app.outbox.worker import init_in_process
+    from app.outbox.in_process import init_in_process
     from app.webhooks import init_webhooks
 
     init_messages(app)

@@ -21,7 +21,7 @@ from app.messages import invitations, mail, sms
 from app.messages.rendering import Rendered, format_datetime, init_templates, render
 from app.messages.service import queue_email, queue_sms
 from app.models import OutboxItem
-from app.outbox.worker import Outcome, register_sender
+from app.outbox.senders import Outcome, register_sender
 from config import ConfigurationError
 
 __all__ = ["Rendered", "format_datetime", "init_messages", "queue_email", "queue_sms", "render"]

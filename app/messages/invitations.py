@@ -21,7 +21,7 @@ from app.messages.rendering import format_datetime
 from app.messages.service import queue_email, queue_sms
 from app.models import Account, Client, Invitation, OutboxItem, utcnow
 from app.outbox.queue import SENT
-from app.outbox.worker import Outcome
+from app.outbox.senders import Outcome
 
 if TYPE_CHECKING:
     from app.invitations.service import Issued

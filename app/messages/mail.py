@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from app.models import OutboxItem, utcnow
-from app.outbox.worker import Outcome
+from app.outbox.senders import Outcome
 
 SECURITY = ("starttls", "tls", "none")
 #: Messages sent over one SMTP connection, and seconds it may idle, before a new one.

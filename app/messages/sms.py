@@ -17,7 +17,7 @@ from flask import current_app
 
 from app.models import OutboxItem
 from app.outbox import http as outbox_http
-from app.outbox.worker import Outcome
+from app.outbox.senders import Outcome
 
 #: 4xx answers that say "later", not "never".
 RETRYABLE_4XX = (408, 429)

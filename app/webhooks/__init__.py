@@ -7,7 +7,7 @@ from flask import Flask
 
 def init_webhooks(app: Flask) -> None:
     """Register the webhook sender."""
-    from app.outbox.worker import register_sender
+    from app.outbox.senders import register_sender
     from app.webhooks.delivery import send
     from app.webhooks.fanout import KIND
 

@@ -20,7 +20,7 @@ from standardwebhooks.webhooks import Webhook
 from app.extensions import db
 from app.models import OutboxItem, WebhookEndpoint, utcnow
 from app.outbox import http as outbox_http
-from app.outbox.worker import Outcome
+from app.outbox.senders import Outcome
 from app.webhooks.service import is_public_address, message_id, secret_of
 
 USER_AGENT = "Vestibule-Webhooks/1"

@@ -14,7 +14,8 @@ from app.extensions import db
 from app.invitations import service as invitations
 from app.models import OutboxItem, utcnow
 from app.outbox import queue
-from app.outbox.worker import Outcome, Worker
+from app.outbox.senders import Outcome
+from app.outbox.worker import Worker
 from tests.helpers import (
     PASSWORD,
     ClientInfo,
@@ -210,7 +211,7 @@ def test_outbox_depth_and_age_by_kind(app, client, machine_headers):
 
 def test_delivery_outcomes_are_counted(app, monkeypatch):
     """One item sent, one scheduled for a retry, one dead at once: each counted by kind."""
-    from app.outbox import worker
+    from app.outbox import senders
 
     recorder = Recorder(
         script=[
@@ -219,8 +220,8 @@ def test_delivery_outcomes_are_counted(app, monkeypatch):
             Outcome(ok=False, permanent=True),
         ]
     )
-    monkeypatch.setitem(worker._SENDERS, "sms", recorder)
-    monkeypatch.delitem(worker._AFTER_SENT, "sms", raising=False)
+    monkeypatch.setitem(senders._SENDERS, "sms", recorder)
+    monkeypatch.delitem(senders._AFTER_SENT, "sms", raising=False)
     before = {
         o: sample("vestibule_outbox_deliveries_total", kind="sms", outcome=o)
         for o in ("sent", "retry", "dead")

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from app.extensions import db
-from app.outbox import queue, worker
-from app.outbox.worker import Outcome
+from app.outbox import queue, senders
+from app.outbox.senders import Outcome
 from tests.api.conftest import admin_headers, invite_client, machine_headers, person_headers
 from tests.messages.conftest import smtp, smtp_port, smtp_server, smtp_settings
 from tests.webhooks.conftest import receiver, register_endpoint, run_worker, webhook_headers
@@ -58,8 +58,8 @@ class Recorder:
 def recorder(monkeypatch) -> Recorder:
     """Replaces the sender of kind ``sms`` for one test."""
     rec = Recorder()
-    monkeypatch.setitem(worker._SENDERS, KIND, rec)
-    monkeypatch.delitem(worker._AFTER_SENT, KIND, raising=False)
+    monkeypatch.setitem(senders._SENDERS, KIND, rec)
+    monkeypatch.delitem(senders._AFTER_SENT, KIND, raising=False)
     return rec
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import DeliveryAttempt, Event, IdempotentRequest, OutboxItem, utcnow
-from app.outbox.worker import Outcome, Worker
+from app.outbox.senders import Outcome
+from app.outbox.worker import Worker
 from tests.helpers import row_counts, update_rows
 
 

@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import OutboxItem, WebhookEndpoint, utcnow
-from app.outbox import worker as outbox_worker
-from app.outbox.worker import Outcome, Worker
+from app.outbox import senders
+from app.outbox.senders import Outcome
+from app.outbox.worker import Worker
 from tests.helpers import invite, update_rows
 
 #: Seconds any wait below may take before the test gives up (a bound, not a measure).
@@ -171,8 +172,8 @@ def test_a_stopped_worker_hands_back_what_it_did_not_start(app, monkeypatch, put
         go_on.wait(BOUND)
         return Outcome(ok=True)
 
-    monkeypatch.setitem(outbox_worker._SENDERS, "sms", slow_sender)
-    monkeypatch.delitem(outbox_worker._AFTER_SENT, "sms", raising=False)
+    monkeypatch.setitem(senders._SENDERS, "sms", slow_sender)
+    monkeypatch.delitem(senders._AFTER_SENT, "sms", raising=False)
     first, *others = [put(topic=f"t{n}") for n in range(5)]
     stop = threading.Event()
     thread = threading.Thread(target=_run_until_stopped, args=(app, stop))

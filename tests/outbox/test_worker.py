@@ -13,7 +13,9 @@ from app.errors import Conflict
 from app.extensions import db
 from app.models import DeliveryAttempt, OutboxItem, utcnow
 from app.outbox import queue
-from app.outbox.worker import Outcome, Worker, backoff
+from app.outbox.outcomes import backoff
+from app.outbox.senders import Outcome
+from app.outbox.worker import Worker
 from tests.helpers import update_rows
 
 
