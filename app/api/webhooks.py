@@ -13,19 +13,19 @@ from app.api.outbox import to_dict as outbox_item_dict
 from app.events import WEBHOOK_EVENT_TYPES
 from app.models import OutboxItem, WebhookEndpoint
 from app.outbox.queue import STATES
-from app.webhooks import service
+from app.webhooks import checks, service
 
 blp = Blueprint("webhooks_api", __name__, description="Webhook endpoints and deliveries")
 
 _URL = {
-    "validate": validate.Length(min=1, max=service.URL_LENGTH),
+    "validate": validate.Length(min=1, max=checks.URL_LENGTH),
     "metadata": {"description": "http:// or https:// with a host; no credentials, no fragment"},
 }
 _EVENT_TYPES = {
     "validate": validate.Length(min=1, max=len(WEBHOOK_EVENT_TYPES)),
     "metadata": {"description": "the event types delivered to this endpoint (spec §6)"},
 }
-_DESCRIPTION = {"validate": validate.Length(max=service.DESCRIPTION_LENGTH), "allow_none": True}
+_DESCRIPTION = {"validate": validate.Length(max=checks.DESCRIPTION_LENGTH), "allow_none": True}
 CREATE_EXAMPLE = {
     "url": "https://hr.example/hooks/vestibule",
     "event_types": ["invitation.created", "invitation.accepted"],

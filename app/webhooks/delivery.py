@@ -21,7 +21,8 @@ from app.extensions import db
 from app.models import OutboxItem, WebhookEndpoint, utcnow
 from app.outbox import http as outbox_http
 from app.outbox.senders import Outcome
-from app.webhooks.service import is_public_address, message_id, secret_of
+from app.webhooks.addresses import is_public_address
+from app.webhooks.service import message_id, secret_of
 
 USER_AGENT = "Vestibule-Webhooks/1"
 

@@ -1,44 +1,37 @@
 """Webhook endpoints (spec §6): a URL, the event types it receives, and the secret
 that signs every delivery (Standard Webhooks). The secret is shown once, when it is
-made, and stored sealed: the server must read it back to sign."""
+made, and stored sealed: the server must read it back to sign. Also the endpoint's
+deliveries: listed with their attempt log, and replayed.
+
+The endpoint's settings are checked in app/webhooks/checks.py."""
 
 from __future__ import annotations
 
 import base64
-import ipaddress
 import secrets
-import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from app import events
 from app.crypto import seal, unseal
-from app.errors import Conflict, DomainError, NotFound
-from app.events import WEBHOOK_EVENT_TYPES
+from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.lookup import by_public_id
 from app.models import DeliveryAttempt, OutboxItem, WebhookEndpoint
 from app.outbox import queue
 from app.pagination import Page, keyset_page
+from app.webhooks.checks import WebhookError, check_description, check_event_types, check_url
 from app.webhooks.fanout import KIND
 
-#: Longest URL and description accepted (the columns' lengths).
-URL_LENGTH = 2048
-DESCRIPTION_LENGTH = 256
 #: Settings ``update`` accepts.
 UPDATABLE = frozenset({"url", "event_types", "enabled", "description"})
 _SECRET_PURPOSE = "webhook-secret"
 _SECRET_PREFIX = "whsec_"
-
-
-class WebhookError(DomainError):
-    """Endpoint settings that cannot be registered (400); the message is safe to show."""
 
 
 class WebhookNotFound(NotFound):
@@ -51,114 +44,6 @@ class Issued:
 
     endpoint: WebhookEndpoint
     secret: str
-
-
-# -- checks ------------------------------------------------------------------------------
-
-
-def check_url(url: Any) -> str:
-    """An absolute http(s) URL with a host, ASCII, no credentials, no fragment."""
-    if not isinstance(url, str) or not url or len(url) > URL_LENGTH:
-        raise WebhookError(f"url: 1 to {URL_LENGTH} characters", field="url")
-    if not url.isascii() or any(char.isspace() or ord(char) < 0x20 for char in url):
-        raise WebhookError(
-            "url: ASCII without spaces (percent-encode the path, punycode the host)", field="url"
-        )
-    try:
-        parts = urlsplit(url)
-        hostname, _ = parts.hostname, parts.port  # .port refuses a non-numeric port
-    except ValueError:
-        raise WebhookError(f"url: not a valid URL: {url!r}", field="url") from None
-    if parts.scheme not in ("http", "https") or not hostname:
-        raise WebhookError(f"url: must be http:// or https:// with a host: {url!r}", field="url")
-    if parts.username is not None or parts.password is not None:
-        raise WebhookError("url: must not carry credentials (user:password@)", field="url")
-    if parts.fragment:
-        raise WebhookError("url: must not have a fragment", field="url")
-    if not current_app.config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] and _names_private(hostname):
-        raise WebhookError(
-            "url: must not point at a loopback, private or link-local address", field="url"
-        )
-    return url
-
-
-def _names_private(hostname: str) -> bool:
-    name = hostname.rstrip(".").lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    address = _written_address(name)
-    # A name, not an address, is checked each time it is resolved, at delivery.
-    return address is not None and not is_public_address(address)
-
-
-def _written_address(host: str) -> str | None:
-    """The IP address ``host`` spells, if it spells one: besides the usual forms, the
-    IPv4 spellings resolvers still accept (``2130706433``, ``0x7f000001``, ``127.1``,
-    ``0177.0.0.1``), which ``ipaddress`` does not."""
-    try:
-        return str(ipaddress.ip_address(host))
-    except ValueError:
-        pass
-    try:
-        return socket.inet_ntoa(socket.inet_aton(host))
-    except OSError:
-        return None
-
-
-#: IPv6 ranges that carry an IPv4 address in their last 32 bits: IPv4-compatible
-#: (``::a.b.c.d``) and NAT64's well-known prefix, which reaches that IPv4 host.
-_EMBEDDING_IPV4 = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b::/96"))
-
-
-def is_public_address(address: str) -> bool:
-    """Whether an IP address is a public one (not loopback, private, link-local,
-    multicast, reserved or unspecified), looking through IPv6 forms that embed an
-    IPv4 address (mapped, 6to4, NAT64, IPv4-compatible); ValueError when ``address``
-    is not an address."""
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address):
-        ip = _embedded_ipv4(ip) or ip
-    return ip.is_global and not ip.is_multicast
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if any(ip in network for network in _EMBEDDING_IPV4):
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
-def check_event_types(types: Any) -> list[str]:
-    """A non-empty list of spec §6 event types, duplicates removed, order kept."""
-    if isinstance(types, str) or not isinstance(types, Iterable):
-        raise WebhookError("event_types: a list of event types", field="event_types")
-    values = list(dict.fromkeys(types))
-    if not values:
-        raise WebhookError("event_types: name at least one event type", field="event_types")
-    unknown = [value for value in values if value not in WEBHOOK_EVENT_TYPES]
-    if unknown:
-        raise WebhookError(
-            f"unknown event types: {', '.join(map(str, unknown))} "
-            f"(known: {', '.join(WEBHOOK_EVENT_TYPES)})",
-            field="event_types",
-        )
-    return values
-
-
-def check_description(description: Any) -> str | None:
-    """None, or a short text (an empty one counts as none)."""
-    if description is None or description == "":
-        return None
-    if not isinstance(description, str) or len(description) > DESCRIPTION_LENGTH:
-        raise WebhookError(
-            f"description: at most {DESCRIPTION_LENGTH} characters", field="description"
-        )
-    if "\x00" in description:
-        raise WebhookError("description: must not contain NUL characters", field="description")
-    return description
 
 
 # -- secrets ---------------------------------------------------------------------------
