@@ -18,6 +18,7 @@ from app.api.auth import actor, authorize, caller, requires
 from app.api.common import JsonObject, NameList, StrictBoolean, Text, page_schema
 from app.errors import DomainError
 from app.invitations import queries, service, states
+from app.invitations.issued import Issued
 from app.models import Invitation
 from app.web.i18n import accept_languages
 from config import Config
@@ -162,12 +163,12 @@ def to_dict(invitation: Invitation) -> dict:
     }
 
 
-def issued_dict(issued: service.Issued) -> dict:
+def issued_dict(issued: Issued) -> dict:
     """The API view right after create, links included."""
     return {**to_dict(issued.invitation), "link": issued.link, "short_link": issued.short_link}
 
 
-def resent_dict(issued: service.Issued) -> dict:
+def resent_dict(issued: Issued) -> dict:
     """The API view right after a resend: the links only for a caller they may go to."""
     if service.shows_link_to(issued.invitation, actor()):
         return issued_dict(issued)
@@ -302,8 +303,8 @@ def _bulk_item(row: dict) -> service.InvitationInput | DomainError:
     return service.InvitationInput(**data)
 
 
-def _bulk_row(index: int, outcome: service.Issued | DomainError) -> dict:
-    if isinstance(outcome, service.Issued):
+def _bulk_row(index: int, outcome: Issued | DomainError) -> dict:
+    if isinstance(outcome, Issued):
         return {"index": index, "status": 201, "invitation": issued_dict(outcome)}
     error = {"error": outcome.code, "error_description": outcome.description, **outcome.extra}
     return {"index": index, "status": outcome.status, **error}

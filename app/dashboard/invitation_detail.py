@@ -17,7 +17,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.invitations import queries, service, states
 from app.invitations.errors import InvitationNotFound
-from app.invitations.service import Issued
+from app.invitations.issued import Issued
 from app.models import Account, Invitation
 from app.web.i18n import translate as t
 

@@ -16,7 +16,8 @@ from app.dashboard.invitation_forms import BulkCreateForm, BulkUploadForm
 from app.errors import DomainError
 from app.extensions import db
 from app.invitations import bulk_csv, service
-from app.invitations.service import InvitationInput, Issued
+from app.invitations.issued import Issued
+from app.invitations.service import InvitationInput
 from app.web.i18n import accept_languages
 from app.web.i18n import translate as t
 

@@ -28,6 +28,7 @@ from app.invitations.errors import (
     InvitationConflict,
     InvitationNotFound,
 )
+from app.invitations.issued import Issued
 from app.lookup import by_public_id
 from app.messages import invitations as invitation_messages
 from app.models import Account, Client, Group, Invitation, Role, utcnow
@@ -58,24 +59,6 @@ class InvitationInput:
     lang: str | None = None
     notify: bool = True
     expires_in: int | None = None
-
-
-@dataclass
-class Issued:
-    """An invitation with its secret token, available only right after create or resend."""
-
-    invitation: Invitation
-    token: str
-
-    @property
-    def link(self) -> str:
-        """The landing URL with ``invite_id`` and ``view_type=register``."""
-        return links.landing_url(self.invitation, self.token)
-
-    @property
-    def short_link(self) -> str:
-        """The short link on Vestibule's host."""
-        return links.short_url(self.token)
 
 
 # -- reading ---------------------------------------------------------------------------

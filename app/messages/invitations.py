@@ -9,7 +9,7 @@ item sent.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -17,14 +17,12 @@ from sqlalchemy import select
 from app import events
 from app.extensions import db
 from app.invitations import catalog, states
+from app.invitations.issued import Issued
 from app.messages.rendering import format_datetime
 from app.messages.service import queue_email, queue_sms
 from app.models import Account, Client, Invitation, OutboxItem, utcnow
 from app.outbox.queue import SENT
 from app.outbox.senders import Outcome
-
-if TYPE_CHECKING:
-    from app.invitations.service import Issued
 
 #: Who records ``invitation.sent``: the worker, not a person.
 ACTOR = "system"
