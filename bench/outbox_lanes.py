@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 
 from app import events
 from app.extensions import db
-from app.invitations import service as invitations
+from app.invitations import creation
+from app.invitations.validation import InvitationInput
 from app.models import DeliveryAttempt, OutboxItem, WebhookEndpoint
 from app.outbox.worker import Worker
 from app.webhooks import service as webhooks
@@ -150,8 +151,8 @@ def _work(app: Flask, stop: threading.Event) -> None:
 def _queue_emails(app: Flask) -> None:
     for n in range(EMAILS):
         with app.app_context():
-            person = invitations.InvitationInput(email=f"lanes{n}@example.com")
-            invitations.create(person, "bench")
+            person = InvitationInput(email=f"lanes{n}@example.com")
+            creation.create(person, "bench")
         time.sleep(EMAIL_EVERY)
     progress(f"outbox lanes: {EMAILS} emails queued")
 

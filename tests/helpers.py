@@ -257,10 +257,11 @@ class InvitationInfo:
 
 def invite(app, actor: str = "test", **fields) -> InvitationInfo:
     """Create an invitation through the domain service; returns its id, token and links."""
-    from app.invitations import service
+    from app.invitations import creation
+    from app.invitations.validation import InvitationInput
 
     with app.app_context():
-        issued = service.create(service.InvitationInput(**fields), actor)
+        issued = creation.create(InvitationInput(**fields), actor)
         return InvitationInfo(
             issued.invitation.public_id, issued.token, issued.link, issued.short_link
         )

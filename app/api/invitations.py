@@ -17,8 +17,9 @@ from app.api import idempotency
 from app.api.auth import actor, authorize, caller, requires
 from app.api.common import JsonObject, NameList, StrictBoolean, Text, page_schema
 from app.errors import DomainError
-from app.invitations import queries, service, states
+from app.invitations import creation, queries, service, states
 from app.invitations.issued import Issued
+from app.invitations.validation import InvitationInput
 from app.models import Invitation
 from app.web.i18n import accept_languages
 from config import Config
@@ -204,9 +205,9 @@ def create_invitation(body: dict):
     """
     refuse_roles_beyond_caller(caller(), body.get("roles") or ())
     refuse_vouching_beyond_caller(caller(), bool(body.get("email_verified")))
-    data = service.InvitationInput(**body)
+    data = InvitationInput(**body)
     return idempotency.once(
-        lambda remember: service.create(data, actor(), accept_languages(), remember),
+        lambda remember: creation.create(data, actor(), accept_languages(), remember),
         render=lambda issued: IssuedInvitationSchema().dump(issued_dict(issued)),
         status=201,
         actor=actor(),
@@ -285,13 +286,13 @@ BULK_EXAMPLE = {
 def bulk_create_invitations(body: dict):
     """Create up to 1,000 invitations; a row that fails does not stop the others."""
     items = [_bulk_item(row) for row in body["invitations"]]
-    outcomes = service.create_each(items, actor(), accept_languages())
+    outcomes = creation.create_each(items, actor(), accept_languages())
     results = [_bulk_row(index, outcome) for index, outcome in enumerate(outcomes)]
     created = sum(1 for row in results if row["status"] == 201)
     return {"results": results, "created": created, "failed": len(results) - created}
 
 
-def _bulk_item(row: dict) -> service.InvitationInput | DomainError:
+def _bulk_item(row: dict) -> InvitationInput | DomainError:
     try:
         data = ROW_SCHEMA.load(row)
         refuse_roles_beyond_caller(caller(), data.get("roles") or ())
@@ -300,7 +301,7 @@ def _bulk_item(row: dict) -> service.InvitationInput | DomainError:
         return InvalidRow(exc.normalized_messages())
     except DomainError as exc:  # powers beyond the caller's own: this row only
         return exc
-    return service.InvitationInput(**data)
+    return InvitationInput(**data)
 
 
 def _bulk_row(index: int, outcome: Issued | DomainError) -> dict:

@@ -1,6 +1,6 @@
 """The invitation section's forms. They collect what the person typed and turn it into
 the service's input; what makes an invitation valid (addresses, names, clients,
-groups, templates, lifetimes) is decided by app/invitations/service.py alone, whose
+groups, templates, lifetimes) is decided by app/invitations/validation.py alone, whose
 refusals are shown next to the field they name."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from app.accounts import groups as named
 from app.clients.service import list_clients
 from app.errors import DomainError
 from app.invitations import catalog, queries, states
-from app.invitations.service import InvitationInput
+from app.invitations.validation import InvitationInput
 from app.models import Group, Role
 from app.web.i18n import translate as t
 

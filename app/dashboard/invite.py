@@ -16,7 +16,7 @@ from app.dashboard.invitation_detail import address, detail_page, to_detail
 from app.dashboard.invitation_forms import InviteForm
 from app.errors import DomainError
 from app.extensions import db
-from app.invitations import service
+from app.invitations import creation
 from app.web.i18n import accept_languages
 from app.web.i18n import translate as t
 
@@ -123,7 +123,7 @@ def invitations_new():
     try:
         data = form.invitation_input()
         refuse_roles_beyond_caller(caller(), data.roles)
-        issued = service.create(data, actor(), accept_languages())
+        issued = creation.create(data, actor(), accept_languages())
     except DomainError as exc:
         db.session.rollback()
         form.show_refusal(exc)

@@ -15,9 +15,9 @@ from app.dashboard.i18n import add_messages
 from app.dashboard.invitation_forms import BulkCreateForm, BulkUploadForm
 from app.errors import DomainError
 from app.extensions import db
-from app.invitations import bulk_csv, service
+from app.invitations import bulk_csv, creation
 from app.invitations.issued import Issued
-from app.invitations.service import InvitationInput
+from app.invitations.validation import InvitationInput
 from app.web.i18n import accept_languages
 from app.web.i18n import translate as t
 
@@ -150,7 +150,7 @@ def invitations_bulk_create():
         upload.file.errors = [t("dash.inv.bulk_expired")]
         return _upload_page(upload, 400)
     rows = _rows(text)
-    outcomes = service.create_each([_item(row) for _, row in rows], actor(), accept_languages())
+    outcomes = creation.create_each([_item(row) for _, row in rows], actor(), accept_languages())
     results = [(line, row, outcome) for (line, row), outcome in zip(rows, outcomes, strict=True)]
     created = sum(1 for *_, outcome in results if isinstance(outcome, Issued))
     return render_template(
@@ -212,7 +212,7 @@ def _preview(row: dict[str, str]) -> DomainError | None:
     if isinstance(item, DomainError):
         return item
     try:
-        service.check(item, accept_languages())
+        creation.check(item, accept_languages())
     except DomainError as exc:
         return exc
     return None

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from app.errors import DomainError
 from app.invitations.errors import InvalidInvitation
-from app.invitations.service import InvitationInput
+from app.invitations.validation import InvitationInput
 
 #: Columns a bulk CSV may have (spec §3.1); lists are separated by ';'.
 BULK_COLUMNS = (

@@ -12,8 +12,10 @@ from app.cli_support import echo_fields, echo_table, refusal_as_click_error, whe
 from app.errors import DomainError
 from app.events import CLI_ACTOR
 from app.extensions import db
-from app.invitations import bulk_csv, queries, states
+from app.invitations import bulk_csv, creation, queries, states
 from app.invitations import service as invitations_service
+from app.invitations.issued import Issued
+from app.invitations.validation import InvitationInput
 from app.models import Event, Invitation
 
 #: Invitations ``invitations expire`` marks per transaction.
@@ -45,10 +47,10 @@ def invitations_create(**options):
     refusal_as_click_error(
         bulk_csv.refuse_unstorable, "options", [*texts, *options["groups"], *options["roles"]]
     )
-    data = invitations_service.InvitationInput(
+    data = InvitationInput(
         **{**options, "groups": list(options["groups"]), "roles": list(options["roles"])}
     )
-    issued = refusal_as_click_error(invitations_service.create, data, CLI_ACTOR)
+    issued = refusal_as_click_error(creation.create, data, CLI_ACTOR)
     _echo_issued(issued)
 
 
@@ -205,14 +207,14 @@ def _read_bulk_csv(path: str) -> list[bulk_csv.Row]:
 def _bulk_create_row(row: dict[str, str]) -> str | DomainError:
     """The new invitation's id, or the refusal (nothing of this row is written)."""
     try:
-        issued = invitations_service.create(bulk_csv.row_input(row), CLI_ACTOR)
+        issued = creation.create(bulk_csv.row_input(row), CLI_ACTOR)
     except DomainError as exc:
         db.session.rollback()
         return exc
     return issued.invitation.public_id
 
 
-def _echo_issued(issued: invitations_service.Issued) -> None:
+def _echo_issued(issued: Issued) -> None:
     """The fields and links of a just created or resent invitation."""
     echo_fields(
         [

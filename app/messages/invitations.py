@@ -1,7 +1,7 @@
 """The invitation message (spec §2.3, §5): queued with the invitation, sent by the worker.
 
-``queue_invitation`` runs inside the invitation service's transaction (create, bulk
-create, resend). At delivery, ``refusal`` drops a message whose link no longer works
+``queue_invitation`` runs inside the invitation's transaction (create, bulk create,
+resend). At delivery, ``refusal`` drops a message whose link no longer works
 (the invitation was resent, accepted, revoked, or has lapsed), and ``mark_sent``
 stamps ``sent_at`` and records ``invitation.sent`` in the transaction that marks the
 item sent.
@@ -28,9 +28,12 @@ from app.outbox.senders import Outcome
 ACTOR = "system"
 
 
-def queue_invitation(issued: Issued) -> OutboxItem:
-    """Queue the invitation's email, or its SMS when it has only a mobile number."""
+def queue_invitation(issued: Issued) -> OutboxItem | None:
+    """Queue the invitation's email, or its SMS when it has only a mobile number;
+    nothing when it sends no message of its own (``notify`` off, spec §2.3)."""
     invitation = issued.invitation
+    if not invitation.notify:
+        return None
     lang = _language(invitation)
     variables = invitation_variables(invitation, issued.short_link, lang)
     queue = queue_email if invitation.email else queue_sms

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.invitations import service
+from app.invitations import creation, service
+from app.invitations.validation import InvitationInput
 from app.models import Group, IdempotentRequest, Invitation, utcnow
 from tests.helpers import invite, row_counts, update_rows
 
@@ -443,8 +444,8 @@ def test_nul_in_given_name_is_refused_by_the_service(app, invite_client):
     from app.invitations.errors import InvalidInvitation
 
     with app.app_context(), pytest.raises(InvalidInvitation, match="given_name"):
-        service.create(
-            service.InvitationInput(email="nul@example.com", client_id="shop", given_name="A\x00B"),
+        creation.create(
+            InvitationInput(email="nul@example.com", client_id="shop", given_name="A\x00B"),
             "test",
         )
 

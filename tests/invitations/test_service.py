@@ -13,13 +13,14 @@ from sqlalchemy import select
 
 from app.crypto import hash_secret
 from app.extensions import db
-from app.invitations import service, states
+from app.invitations import creation, service, states
 from app.invitations.errors import (
     InvalidInvitation,
     InvalidTransition,
     InvitationConflict,
     InvitationNotFound,
 )
+from app.invitations.validation import InvitationInput
 from app.models import Account, Event, Group, Invitation, utcnow
 from tests.helpers import INITIATE_LOGIN_URI, ISSUER, invite, row_counts, update_rows
 
@@ -162,7 +163,7 @@ def test_invalid_input_is_refused_and_writes_nothing(
     monkeypatch.setitem(app.config, "INVITATION_REDIRECT_ALLOWLIST", (ALLOWED_REDIRECT,))
     before = row_counts(app)
     with app.app_context(), pytest.raises(InvalidInvitation) as refused:
-        service.create(service.InvitationInput(**fields), "test")
+        creation.create(InvitationInput(**fields), "test")
     assert refused.value.status == 400
     assert refused.value.extra["field"] == field
     assert row_counts(app) == before
@@ -182,8 +183,8 @@ def test_pending_duplicate_is_a_conflict_naming_it(app, rp):
     first = invite(app, email="ada@example.com", client_id=rp.client_id)
     before = row_counts(app)
     with app.app_context(), pytest.raises(InvitationConflict) as refused:
-        data = service.InvitationInput(email="ADA@example.com", client_id=rp.client_id)
-        service.create(data, "test")
+        data = InvitationInput(email="ADA@example.com", client_id=rp.client_id)
+        creation.create(data, "test")
     assert refused.value.status == 409
     assert refused.value.extra["invitation_id"] == first.id
     assert row_counts(app) == before
@@ -224,7 +225,7 @@ def test_address_of_an_existing_account_is_a_conflict(app, factory, fields):
     update_rows(app, Account, {"sub": member.sub}, phone_number="+4915112345678")
     before = row_counts(app)
     with app.app_context(), pytest.raises(InvitationConflict, match="belongs to an account"):
-        service.create(service.InvitationInput(**fields), "test")
+        creation.create(InvitationInput(**fields), "test")
     assert row_counts(app) == before
 
 
@@ -239,8 +240,8 @@ def test_input_is_normalised(app):
 def test_language_falls_back_to_accept_language(app):
     """Without lang the first available Accept-Language wins, then the default."""
     with app.app_context():
-        german = service.create(service.InvitationInput(email="a@example.com"), "t", ["fr", "de"])
-        default = service.create(service.InvitationInput(email="b@example.com"), "t", ["fr"])
+        german = creation.create(InvitationInput(email="a@example.com"), "t", ["fr", "de"])
+        default = creation.create(InvitationInput(email="b@example.com"), "t", ["fr"])
         assert (german.invitation.lang, default.invitation.lang) == ("de", "en")
 
 
@@ -373,13 +374,13 @@ def test_accept_is_single_use_under_concurrency(app, rp):
 def test_create_each_keeps_the_good_items_and_reports_the_bad(app, rp):
     """One savepoint per item: a refused item is reported in place, the others are stored."""
     items = [
-        service.InvitationInput(email="one@example.com", client_id=rp.client_id),
-        service.InvitationInput(email="broken"),
-        service.InvitationInput(email="one@example.com", client_id=rp.client_id),
-        service.InvitationInput(mobile_number="+4915112345678"),
+        InvitationInput(email="one@example.com", client_id=rp.client_id),
+        InvitationInput(email="broken"),
+        InvitationInput(email="one@example.com", client_id=rp.client_id),
+        InvitationInput(mobile_number="+4915112345678"),
     ]
     with app.app_context():
-        outcomes = service.create_each(items, "test")
+        outcomes = creation.create_each(items, "test")
         kinds = [type(outcome).__name__ for outcome in outcomes]
         assert kinds == ["Issued", "InvalidInvitation", "InvitationConflict", "Issued"]
         assert outcomes[2].extra["invitation_id"] == outcomes[0].invitation.public_id

@@ -11,7 +11,8 @@ from flask import g
 from sqlalchemy import select
 
 from app.extensions import db
-from app.invitations import service as invitations
+from app.invitations import creation
+from app.invitations.validation import InvitationInput
 from app.models import Event, OutboxItem, WebhookEndpoint, utcnow
 from app.outbox import queue
 from app.outbox.worker import Worker
@@ -171,7 +172,7 @@ def test_request_id_follows_a_request_to_its_deliveries(
     register_endpoint(receiver.url, ["invitation.sent"])
     with app.test_request_context():
         g.request_id = "req-42"
-        invitations.create(invitations.InvitationInput(email="ada@example.com"), "test")
+        creation.create(InvitationInput(email="ada@example.com"), "test")
     with app.app_context():
         Worker(name="w").run_once()  # the email; its invitation.sent webhook is queued
         Worker(name="w").run_once()  # the webhook

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from app import events
 from app.extensions import db
-from app.invitations import service as invitations
+from app.invitations import creation
+from app.invitations.validation import InvitationInput
 from app.models import Event, OutboxItem, WebhookEndpoint
 from app.outbox.queue import payload_of
 from app.webhooks import service
@@ -35,8 +36,8 @@ def test_event_and_delivery_roll_back_together(app, shop):
     """If the change that caused an event rolls back, neither event nor delivery exists."""
     _endpoint(app, ["invitation.created"])
     with app.app_context():
-        invitations.add(
-            invitations.InvitationInput(email="ada@example.com", client_id="shop", notify=False),
+        creation.add(
+            InvitationInput(email="ada@example.com", client_id="shop", notify=False),
             "t",
         )
         assert db.session.scalar(select(func.count()).select_from(OutboxItem)) == 1
