@@ -87,6 +87,7 @@ def init_api(app: Flask) -> None:
     api = AdminApi(app)
     api.register_converter(PublicIdConverter, lambda _: {"type": "string", "format": "uuid"})
     from app.api import clients, groups, invitations, outbox, users, webhooks
+    from app.api.invitations import create, search, single  # noqa: F401  (routes on its blp)
 
     modules = (invitations, users, groups, clients, webhooks, outbox)
     for module in modules:
