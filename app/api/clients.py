@@ -10,6 +10,7 @@ from app.api.common import PageQuerySchema, StrictBoolean, Text, page_dict, page
 from app.clients import service
 from app.models import Client
 from app.models.clients import AUTH_METHODS, GRANT_TYPES
+from app.pagination import decode_cursor
 from config import SIGNUP_MODES
 
 blp = Blueprint("clients_api", __name__, description="Manage clients (relying parties).")
@@ -137,7 +138,8 @@ def to_dict(client: Client) -> dict:
 @blp.response(200, ClientPageSchema)
 def list_clients(args: dict):
     """Every client, oldest first, one page at a time."""
-    return page_dict(service.page_of_clients(args.get("cursor"), args["limit"]), to_dict)
+    after = decode_cursor("clients", args.get("cursor"))
+    return page_dict(service.page_of_clients(after, args["limit"]), to_dict, "clients")
 
 
 @blp.route("/clients", methods=["POST"])

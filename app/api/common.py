@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.pagination import Cursor, Page, encode_cursor
+from app.pagination import MAX_CURSOR_LENGTH, Page, encode_cursor
 
 #: Most rows one page may hold.
 MAX_PAGE_SIZE = 200
@@ -52,6 +52,14 @@ class NameList(fields.List):
         super().__init__(Text(validate=validate.Length(max=64)), **kwargs)
 
 
+class Cursor(fields.String):
+    """The ``next_cursor`` of an earlier page: opaque, read back by app/pagination.py,
+    which answers 400 for one made for another list, changed or made up."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Length(max=MAX_CURSOR_LENGTH), **kwargs)
+
+
 class PageQuerySchema(Schema):
     """Cursor pagination: pass an answer's ``next_cursor`` back to get the next page."""
 
@@ -78,9 +86,9 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
     )
 
 
-def page_dict(page: Page, to_dict: Callable[[Any], dict]) -> dict:
-    """The API view of one page."""
+def page_dict(page: Page, to_dict: Callable[[Any], dict], list_name: str) -> dict:
+    """The API view of one page of the list ``list_name``."""
     return {
         "items": [to_dict(row) for row in page.items],
-        "next_cursor": encode_cursor(page.next_after),
+        "next_cursor": encode_cursor(list_name, page.next_after),
     }

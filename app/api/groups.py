@@ -12,6 +12,7 @@ from app.api.common import PageQuerySchema, Text, page_dict, page_schema
 from app.api.users import UserPageSchema
 from app.api.users import to_dict as user_dict
 from app.models import Group, Role
+from app.pagination import decode_cursor
 
 blp = Blueprint("groups_api", __name__, description="Manage groups, roles and their members.")
 
@@ -55,7 +56,8 @@ def to_dict(row: Group | Role) -> dict:
 @blp.response(200, GroupPageSchema)
 def list_groups(args: dict):
     """Every group, oldest first, one page at a time."""
-    return page_dict(groups.list_all(Group, args.get("cursor"), args["limit"]), to_dict)
+    after = decode_cursor("groups", args.get("cursor"))
+    return page_dict(groups.list_all(Group, after, args["limit"]), to_dict, "groups")
 
 
 @blp.route("/groups", methods=["POST"])
@@ -90,8 +92,9 @@ def rename_group(body: dict, name: str):
 @blp.response(200, UserPageSchema)
 def list_group_members(args: dict, name: str):
     """The group's members, oldest account first, one page at a time."""
-    page = groups.members(Group, name, args.get("cursor"), args["limit"])
-    return page_dict(page, user_dict)
+    after = decode_cursor("group members", args.get("cursor"))
+    page = groups.members(Group, name, after, args["limit"])
+    return page_dict(page, user_dict, "group members")
 
 
 @blp.route("/groups/<name>/members/<sub>", methods=["PUT"])
@@ -123,7 +126,8 @@ def remove_group_member(name: str, sub: str):
 @blp.response(200, RolePageSchema)
 def list_roles(args: dict):
     """Every role, oldest first, one page at a time."""
-    return page_dict(groups.list_all(Role, args.get("cursor"), args["limit"]), to_dict)
+    after = decode_cursor("roles", args.get("cursor"))
+    return page_dict(groups.list_all(Role, after, args["limit"]), to_dict, "roles")
 
 
 @blp.route("/roles", methods=["POST"])
@@ -149,8 +153,9 @@ def get_role(name: str):
 @blp.response(200, UserPageSchema)
 def list_role_members(args: dict, name: str):
     """The accounts holding the role, oldest first, one page at a time."""
-    page = groups.members(Role, name, args.get("cursor"), args["limit"])
-    return page_dict(page, user_dict)
+    after = decode_cursor("role members", args.get("cursor"))
+    page = groups.members(Role, name, after, args["limit"])
+    return page_dict(page, user_dict, "role members")
 
 
 @blp.route("/roles/<name>/members/<sub>", methods=["PUT"])

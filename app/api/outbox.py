@@ -12,9 +12,10 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from app.api import ErrorSchema
 from app.api.auth import actor, requires
-from app.api.common import Text
+from app.api.common import PageQuerySchema, Text, page_dict, page_schema
 from app.models import OutboxItem
 from app.outbox import queue, recovery
+from app.pagination import decode_cursor
 
 blp = Blueprint("outbox_api", __name__, description="Pending, sent and dead deliveries")
 
@@ -93,25 +94,16 @@ class BulkRetryResultSchema(Schema):
     requeued = fields.Integer(required=True)
 
 
-class OutboxQuerySchema(Schema):
-    """Filters for GET /outbox."""
+class OutboxQuerySchema(PageQuerySchema):
+    """Filters and page of GET /outbox."""
 
     state = fields.String(validate=validate.OneOf(queue.STATES))
     kind = fields.String(validate=validate.OneOf(queue.KINDS))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    before = fields.Integer(
-        validate=validate.Range(min=1, max=2**31 - 1),
-        metadata={"description": "next_before of the previous page"},
-    )
 
 
-class OutboxPageSchema(Schema):
+class OutboxPageSchema(page_schema(OutboxItemSchema, "OutboxItemPage")):
     """One page of outbox items, newest first, and the counts per state."""
 
-    items = fields.List(fields.Nested(OutboxItemSchema), required=True)
-    next_before = fields.Integer(
-        required=True, allow_none=True, metadata={"description": "null on the last page"}
-    )
     counts = fields.Dict(
         keys=fields.String(), values=fields.Integer(), required=True, metadata={"example": {}}
     )
@@ -158,13 +150,9 @@ def to_dict(item: OutboxItem, with_attempts: bool = False) -> dict:
 @blp.response(200, OutboxPageSchema)
 def list_outbox(args: dict):
     """Items newest first, filtered by state and kind; counts per state."""
-    filters = {name: args.get(name) for name in ("state", "kind", "before")}
-    page = queue.listing(**filters, limit=args["limit"])
-    return {
-        "items": [to_dict(item) for item in page.items],
-        "next_before": page.next_before,
-        "counts": queue.counts(),
-    }
+    after = decode_cursor("outbox", args.get("cursor"))
+    page = queue.listing(args.get("state"), args.get("kind"), after, args["limit"])
+    return {**page_dict(page, to_dict, "outbox"), "counts": queue.counts()}
 
 
 @blp.route("/outbox/retry", methods=["POST"])

@@ -23,6 +23,7 @@ from app.api.common import (
     page_schema,
 )
 from app.models import Account
+from app.pagination import decode_cursor
 from config import Config
 
 blp = Blueprint("users_api", __name__, description="Manage users.")
@@ -169,8 +170,9 @@ def to_dict(account: Account) -> dict:
 @blp.response(200, UserPageSchema)
 def list_users(args: dict):
     """Search accounts, oldest first, one page at a time."""
-    after, limit = args.pop("cursor", None), args.pop("limit")
-    return page_dict(accounts.search(accounts.AccountFilters(**args), after, limit), to_dict)
+    after, limit = decode_cursor("users", args.pop("cursor", None)), args.pop("limit")
+    page = accounts.search(accounts.AccountFilters(**args), after, limit)
+    return page_dict(page, to_dict, "users")
 
 
 @blp.route("/users", methods=["POST"])

@@ -13,6 +13,7 @@ from app.api.outbox import to_dict as outbox_item_dict
 from app.events import WEBHOOK_EVENT_TYPES
 from app.models import OutboxItem, WebhookEndpoint
 from app.outbox.queue import STATES
+from app.pagination import decode_cursor
 from app.webhooks import checks, service
 
 blp = Blueprint("webhooks_api", __name__, description="Webhook endpoints and deliveries")
@@ -127,7 +128,8 @@ def delivery_dict(item: OutboxItem) -> dict:
 @blp.response(200, WebhookPageSchema)
 def list_webhooks(args: dict):
     """Every endpoint, oldest first, one page at a time."""
-    return page_dict(service.page_of_endpoints(args.get("cursor"), args["limit"]), to_dict)
+    after = decode_cursor("webhooks", args.get("cursor"))
+    return page_dict(service.page_of_endpoints(after, args["limit"]), to_dict, "webhooks")
 
 
 @blp.route("/webhooks", methods=["POST"])
@@ -183,9 +185,12 @@ def rotate_webhook_secret(webhook_id: str):
 def list_webhook_deliveries(args: dict, webhook_id: str):
     """The endpoint's deliveries, newest first, each with its attempt log."""
     page = service.deliveries(
-        webhook_id, state=args.get("state"), before=args.get("cursor"), limit=args["limit"]
+        webhook_id,
+        state=args.get("state"),
+        before=decode_cursor("webhook deliveries", args.get("cursor")),
+        limit=args["limit"],
     )
-    return page_dict(page, delivery_dict)
+    return page_dict(page, delivery_dict, "webhook deliveries")
 
 
 @blp.route("/webhooks/deliveries/<delivery_id>/replay", methods=["POST"])

@@ -13,7 +13,6 @@ from typing import Any
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from marshmallow import ValidationError as MarshmallowError
 from wtforms import Field, HiddenField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -22,7 +21,7 @@ from wtforms.validators import ValidationError as FieldError
 from app.accounts import service as accounts
 from app.errors import DomainError, NotFound
 from app.models import Account, Group, Role
-from app.pagination import Cursor
+from app.pagination import InvalidCursor, decode_cursor
 
 #: Group and role names are at most this long (the column's length).
 NAME_LENGTH = 64
@@ -30,15 +29,13 @@ NAME_LENGTH = 64
 KINDS: dict[str, type[Group] | type[Role]] = {"groups": Group, "roles": Role}
 
 
-def read_cursor(value: str | None) -> int | None:
-    """The key an earlier page's cursor continues after (the admin API's cursors);
-    ValueError for anything that is not one."""
-    if not value:
-        return None
+def read_cursor(list_name: str, value: str | None) -> Any:
+    """Where an earlier page's cursor of the list ``list_name`` continues (the admin
+    API's cursors); ValueError for anything that is not one."""
     try:
-        return Cursor().deserialize(value)
-    except MarshmallowError:
-        raise ValueError("not a cursor from an earlier page") from None
+        return decode_cursor(list_name, value)
+    except InvalidCursor as exc:
+        raise ValueError(exc.description) from None
 
 
 def show_refusal(form: FlaskForm, exc: DomainError) -> int:
@@ -53,9 +50,9 @@ def show_refusal(form: FlaskForm, exc: DomainError) -> int:
     return 400 if isinstance(exc, NotFound) else exc.status
 
 
-def _cursor(form: FlaskForm, field: Field) -> None:
+def _users_cursor(form: FlaskForm, field: Field) -> None:
     try:
-        read_cursor(field.data)
+        read_cursor("users", field.data)
     except ValueError as exc:
         raise FieldError(str(exc)) from None
 
@@ -86,7 +83,7 @@ class UserSearchForm(FlaskForm):
         ],
         default="",
     )
-    cursor = HiddenField(validators=[Optional(), _cursor])
+    cursor = HiddenField(validators=[Optional(), _users_cursor])
 
     def filters(self) -> accounts.AccountFilters:
         """The search criteria for ``accounts.search``."""

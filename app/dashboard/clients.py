@@ -154,11 +154,11 @@ add_messages(
 def clients():
     """Every client, oldest first, one page at a time."""
     try:
-        after = read_cursor(request.args.get("after"))
+        after = read_cursor("clients", request.args.get("after"))
     except ValueError as exc:
         abort(400, description=str(exc))
     page = service.page_of_clients(after, PAGE_SIZE)
-    next_cursor = encode_cursor(page.next_after)
+    next_cursor = encode_cursor("clients", page.next_after)
     return render_template("dashboard/clients/list.html", page=page, next_cursor=next_cursor)
 
 

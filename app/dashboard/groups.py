@@ -4,6 +4,8 @@ group, and members, through the services and rules the admin API uses
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.access import refuse_account_beyond_caller
@@ -28,6 +30,8 @@ from app.web.i18n import translate as t
 
 #: Rows on one page of each list.
 PAGE_SIZE = 50
+#: The name the cursors of each kind's member list carry (the admin API's too).
+MEMBER_LISTS = {"groups": "group members", "roles": "role members"}
 
 add_messages(
     {
@@ -108,9 +112,9 @@ def change_membership(kind: str, name: str, sub: str, *, add: bool) -> None:
     change(KINDS[kind], name, sub, actor())
 
 
-def _cursor_arg(name: str) -> int | None:
+def _cursor_arg(name: str, list_name: str) -> Any:
     try:
-        return read_cursor(request.args.get(name))
+        return read_cursor(list_name, request.args.get(name))
     except ValueError as exc:
         abort(400, description=str(exc))
 
@@ -124,10 +128,10 @@ def groups():
 
 def _list_page(form: NewGroupForm, status: int = 200):
     pages = {
-        "groups": named.list_all(Group, _cursor_arg("groups_after"), PAGE_SIZE),
-        "roles": named.list_all(Role, _cursor_arg("roles_after"), PAGE_SIZE),
+        "groups": named.list_all(Group, _cursor_arg("groups_after", "groups"), PAGE_SIZE),
+        "roles": named.list_all(Role, _cursor_arg("roles_after", "roles"), PAGE_SIZE),
     }
-    cursors = {kind: encode_cursor(page.next_after) for kind, page in pages.items()}
+    cursors = {kind: encode_cursor(kind, page.next_after) for kind, page in pages.items()}
     page = render_template("dashboard/groups/list.html", pages=pages, cursors=cursors, form=form)
     return page, status
 
@@ -155,14 +159,15 @@ def groups_members(kind: str, name: str):
 
 
 def _members_page(kind: str, name: str, status: int = 200, **forms):
-    page = named.members(KINDS[kind], name, _cursor_arg("after"), PAGE_SIZE)
+    members = MEMBER_LISTS[kind]
+    page = named.members(KINDS[kind], name, _cursor_arg("after", members), PAGE_SIZE)
     blank = {"member_form": MemberForm(formdata=None), "rename_form": NameForm(formdata=None)}
     html = render_template(
         "dashboard/groups/members.html",
         kind=kind,
         name=name,
         page=page,
-        next_cursor=encode_cursor(page.next_after),
+        next_cursor=encode_cursor(members, page.next_after),
         person_label=person_label,
         **{**blank, **forms},
     )

@@ -33,11 +33,14 @@ from app.errors import DomainError
 from app.invitations import catalog, queries, states
 from app.invitations.validation import InvitationInput
 from app.models import Group, Role
+from app.pagination import decode_cursor
 from app.web.i18n import translate as t
 
 #: Most groups or roles offered as checkboxes (more would not be usable as a list).
 CHOICES_LIMIT = 500
 DAY = 24 * 3600
+#: The list the invitation page's cursors name: newest first, as the API's default sort.
+LISTED_AS = queries.listed_as(queries.DEFAULT_SORT)
 
 
 def _names(model: type[Group] | type[Role]) -> list[str]:
@@ -81,10 +84,12 @@ class InvitationFilterForm(FlaskForm):
         }
 
     def criteria(self, cursor: str | None, limit: int) -> queries.Search:
-        """The search these filters ask for."""
+        """The search these filters ask for, continuing where ``cursor`` says
+        (InvalidCursor for one this list did not issue)."""
         text = (self.q.data or "").strip()[:200] or None
         values = {k: v for k, v in self.filters().items() if k != "q"}
-        return queries.Search(q=text, cursor=cursor or None, limit=limit, **values)
+        after = decode_cursor(LISTED_AS, cursor)
+        return queries.Search(q=text, after=after, limit=limit, **values)
 
 
 class InviteForm(FlaskForm):

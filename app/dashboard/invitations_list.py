@@ -9,8 +9,9 @@ from app.dashboard import bp
 from app.dashboard.access import requires
 from app.dashboard.funnel import duration, funnel
 from app.dashboard.i18n import add_messages
-from app.dashboard.invitation_forms import InvitationFilterForm
+from app.dashboard.invitation_forms import LISTED_AS, InvitationFilterForm
 from app.invitations import queries, service
+from app.pagination import InvalidCursor, encode_cursor
 from app.web.i18n import translate as t
 
 #: Invitations per list page.
@@ -130,11 +131,16 @@ add_messages(
 def invitations():
     """Invitations newest first, filtered, a page at a time, under the funnel chart."""
     form = InvitationFilterForm(request.args)
-    page = queries.search(form.criteria(request.args.get("cursor"), PAGE_SIZE))
+    try:
+        criteria = form.criteria(request.args.get("cursor"), PAGE_SIZE)
+    except InvalidCursor:
+        # A page link from another server key or list: start on the first page.
+        flash(t("dash.inv.bad_cursor"), "error")
+        return redirect(url_for(".invitations"), 303)
+    page = queries.search(criteria)
     scope, tally = _funnel_scope(form.filters())
-    next_url = None
-    if page.next_cursor:
-        next_url = url_for(".invitations", **form.filters(), cursor=page.next_cursor)
+    cursor = encode_cursor(LISTED_AS, page.next_after)
+    next_url = url_for(".invitations", **form.filters(), cursor=cursor) if cursor else None
     return render_template(
         "dashboard/invitations/list.html",
         form=form,
@@ -160,10 +166,3 @@ def _funnel_scope(filters: dict[str, str]) -> tuple[dict[str, str], queries.Tall
 
 def _tally(tallies: dict, key: str) -> queries.Tally:
     return tallies.get(key) or queries.Tally()
-
-
-@bp.errorhandler(queries.InvalidCursor)
-def _stale_cursor(exc: queries.InvalidCursor):
-    """A page link from another server key or sort order: start on the first page."""
-    flash(t("dash.inv.bad_cursor"), "error")
-    return redirect(url_for(".invitations"), 303)

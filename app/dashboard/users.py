@@ -95,8 +95,8 @@ def users():
     form = UserSearchForm(formdata=request.args)
     if not form.validate():
         return render_template("dashboard/users/list.html", form=form, page=None), 400
-    page = accounts.search(form.filters(), read_cursor(form.cursor.data), PAGE_SIZE)
-    next_cursor = encode_cursor(page.next_after)
+    page = accounts.search(form.filters(), read_cursor("users", form.cursor.data), PAGE_SIZE)
+    next_cursor = encode_cursor("users", page.next_after)
     return render_template(
         "dashboard/users/list.html",
         form=form,

@@ -83,9 +83,9 @@ def _listed(state: str | None, client_id: str | None, email: str | None, limit: 
     while len(found) < limit:
         page = queries.search(criteria)
         found += page.items
-        if page.next_cursor is None:
+        if page.next_after is None:
             break
-        criteria.cursor = page.next_cursor
+        criteria.after = page.next_after
     return found[:limit]
 
 

@@ -10,15 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.errors import DomainError
 from app.extensions import db
 from app.invitations import states
 from app.models import Client, Event, Group, Invitation, invitation_groups, utcnow
+from app.pagination import Page, keyset_page
 
 #: sort parameter -> (column, descending)
 SORTS = {
@@ -29,13 +27,6 @@ SORTS = {
 }
 DEFAULT_SORT = "-created_at"
 MAX_LIMIT = 200
-
-
-class InvalidCursor(DomainError):
-    """A pagination cursor this server did not issue for this sort order (400)."""
-
-    def __init__(self, description: str):
-        super().__init__(f"cursor: {description}", field="cursor")
 
 
 @dataclass
@@ -57,45 +48,27 @@ class Search:
     q: str | None = None
     sort: str = DEFAULT_SORT
     limit: int = 50
-    cursor: str | None = None
-
-
-@dataclass
-class Page:
-    """One page of invitations and the cursor of the next (None on the last page)."""
-
-    items: list[Invitation]
-    next_cursor: str | None
+    #: Where the previous page ended: its ``next_after`` (sort value, id).
+    after: tuple[Any, ...] | None = None
 
 
 def search(criteria: Search) -> Page:
     """The page of invitations matching ``criteria``, in a stable order (sort value, id)."""
     column_name, descending = SORTS[criteria.sort]
-    column = getattr(Invitation, column_name)
-    stmt = _filtered(select(Invitation), criteria, utcnow())
-    if criteria.cursor:
-        value, last_id = _read_cursor(criteria.cursor, criteria.sort)
-        position = tuple_(column, Invitation.id)
-        after = (value, last_id)
-        stmt = stmt.where(position < after if descending else position > after)
-    order = (column.desc(), Invitation.id.desc()) if descending else (column, Invitation.id)
-    limit = max(1, min(criteria.limit, MAX_LIMIT))
-    rows = list(
-        db.session.scalars(
-            stmt.order_by(*order)
-            .limit(limit + 1)
-            .options(
-                joinedload(Invitation.client),
-                selectinload(Invitation.groups),
-                selectinload(Invitation.roles),
-            )
-        )
+    stmt = _filtered(select(Invitation), criteria, utcnow()).options(
+        joinedload(Invitation.client),
+        selectinload(Invitation.groups),
+        selectinload(Invitation.roles),
     )
-    if len(rows) <= limit:
-        return Page(rows, None)
-    rows = rows[:limit]
-    last = rows[-1]
-    return Page(rows, _write_cursor(criteria.sort, getattr(last, column_name), last.id))
+    key = (getattr(Invitation, column_name), Invitation.id)
+    limit = max(1, min(criteria.limit, MAX_LIMIT))
+    return keyset_page(stmt, key, criteria.after, limit, descending)
+
+
+def listed_as(sort: str) -> str:
+    """The list name an invitation cursor carries: one per sort order, so a cursor made
+    for one order is refused by another."""
+    return f"invitations?sort={sort}"
 
 
 def _filtered(stmt: Select, criteria: Search, now: datetime) -> Select:
@@ -163,29 +136,6 @@ def history(invitation: Invitation) -> list[Event]:
             select(Event).where(Event.invitation_id == invitation.id).order_by(Event.id)
         )
     )
-
-
-# -- cursors ---------------------------------------------------------------------------
-
-
-def _serializer() -> URLSafeSerializer:
-    # Signed, so a tampered cursor is refused rather than silently paging elsewhere.
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="vestibule.invitations")
-
-
-def _write_cursor(sort: str, value: datetime, row_id: int) -> str:
-    return _serializer().dumps([sort, value.isoformat(), row_id])
-
-
-def _read_cursor(cursor: str, sort: str) -> tuple[datetime, int]:
-    try:
-        cursor_sort, value, row_id = _serializer().loads(cursor)
-        position = datetime.fromisoformat(value), int(row_id)
-    except (BadSignature, TypeError, ValueError):
-        raise InvalidCursor("not a cursor from this server; start again without it") from None
-    if cursor_sort != sort:
-        raise InvalidCursor(f"issued for sort={cursor_sort}, not sort={sort}")
-    return position
 
 
 # -- stats -----------------------------------------------------------------------------

@@ -34,6 +34,12 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type:
+        """``datetime`` (a TypeDecorator says ``object``): app/pagination.py reads a
+        cursor's ISO 8601 text back as this."""
+        return datetime
+
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None

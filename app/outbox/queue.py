@@ -8,7 +8,6 @@ message exists exactly when its cause does. Nothing here talks to the network.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g
@@ -19,6 +18,7 @@ from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.lookup import by_public_id
 from app.models import OutboxItem, utcnow
+from app.pagination import Page, keyset_page
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
 STATES = (PENDING, SENT, DEAD)
@@ -100,32 +100,20 @@ def requeue(public_id: str) -> OutboxItem:
     return item
 
 
-@dataclass
-class Listing:
-    """One page of outbox items, newest first."""
-
-    items: list[OutboxItem]
-    next_before: int | None
-
-
 def listing(
     state: str | None = None,
     kind: str | None = None,
-    before: int | None = None,
+    after: int | None = None,
     limit: int = 50,
-) -> Listing:
-    """Items filtered by state and kind, newest first; ``before`` continues a listing."""
-    query = select(OutboxItem).order_by(OutboxItem.id.desc()).limit(limit + 1)
+) -> Page:
+    """Items filtered by state and kind, newest first, one page at a time (``after``: a
+    page's ``next_after``)."""
+    query = select(OutboxItem)
     if state:
         query = query.where(OutboxItem.state == state)
     if kind:
         query = query.where(OutboxItem.kind == kind)
-    if before:
-        query = query.where(OutboxItem.id < before)
-    rows = list(db.session.scalars(query))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Listing(rows, rows[-1].id if more and rows else None)
+    return keyset_page(query, OutboxItem.id, after, limit, descending=True)
 
 
 def counts() -> dict[str, int]:

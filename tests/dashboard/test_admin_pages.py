@@ -12,6 +12,8 @@ from sqlalchemy import select
 from app.accounts import groups as named
 from app.accounts import service as accounts
 from app.crypto import secret_matches
+from app.dashboard import clients as clients_pages
+from app.dashboard import groups as groups_pages
 from app.dashboard import users as users_pages
 from app.extensions import db
 from app.models import Client, Event, Group, OutboxItem, PasswordToken, Role
@@ -257,6 +259,62 @@ def test_users_list_pages_with_a_cursor(app, browser, factory, monkeypatch):
     assert sorted(seen) == sorted(
         ["root@example.com", "b1@example.com", "b2@example.com", "b3@example.com", "b4@example.com"]
     )
+
+
+def _walk(browser, url: str, row: str, next_link: str = r'href="([^"]+)" rel="next"') -> list:
+    """The ``row`` matches of every page from ``url`` on, following the next links."""
+    seen = []
+    while url:
+        response = browser.get(url)
+        assert response.status_code == 200
+        seen += re.findall(row, text(response))
+        found = re.search(next_link, text(response))
+        url = found.group(1).replace("&amp;", "&") if found else None
+    return seen
+
+
+def test_groups_roles_members_and_clients_page_with_cursors(app, browser, factory, monkeypatch):
+    """Each list of the groups and clients pages shows every row once over its pages;
+    the groups' and the roles' pagers move independently."""
+    monkeypatch.setattr(groups_pages, "PAGE_SIZE", 2)
+    monkeypatch.setattr(clients_pages, "PAGE_SIZE", 2)
+    members = [factory.account(f"m{n}@example.com").sub for n in range(3)]
+    for n in range(3):
+        make_group(app, f"g{n}", *members)
+        make_group(app, f"r{n}", model=Role)
+        factory.client(name=f"RP {n}")
+    # Each pager's next link keeps the other list's place: follow the one naming only its own.
+    group_link = r'href="(/admin/groups\?groups_after=[^"&]+)" rel="next"'
+    role_link = r'href="(/admin/groups\?roles_after=[^"&]+)" rel="next"'
+    named_row = r'<a href="/admin/{}/([^"]+)">'
+    assert _walk(browser, "/admin/groups", named_row.format("groups"), group_link) == [
+        "g0",
+        "g1",
+        "g2",
+    ]
+    roles = _walk(browser, "/admin/groups", named_row.format("roles"), role_link)
+    assert roles == ["admin", "r0", "r1", "r2"]
+    assert _walk(browser, "/admin/groups/g1", r'<a href="/admin/users/[^"]+">([^<]+)</a>') == [
+        "m0@example.com",
+        "m1@example.com",
+        "m2@example.com",
+    ]
+    clients = _walk(browser, "/admin/clients", r'<a href="/admin/clients/[^"]+">([^<]+)</a>')
+    assert [name for name in clients if name.startswith("RP")] == ["RP 0", "RP 1", "RP 2"]
+
+
+def test_a_cursor_from_another_list_is_400_on_the_dashboard(app, browser, factory, monkeypatch):
+    """A next link's cursor works on its own list only: on another one it is a 400."""
+    monkeypatch.setattr(clients_pages, "PAGE_SIZE", 1)
+    for n in range(2):
+        factory.client(name=f"RP {n}")
+    found = re.search(r'href="[^"]+after=([^"&]+)" rel="next"', text(browser.get("/admin/clients")))
+    cursor = found.group(1)
+    make_group(app, "staff")
+    assert browser.get(f"/admin/clients?after={cursor}").status_code == 200
+    assert browser.get(f"/admin/groups/staff?after={cursor}").status_code == 400
+    assert browser.get(f"/admin/groups?roles_after={cursor}").status_code == 400
+    assert browser.get("/admin/users", query_string={"cursor": cursor}).status_code == 400
 
 
 @pytest.mark.parametrize(

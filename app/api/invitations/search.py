@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from marshmallow import Schema, fields, validate
 
 from app.api.auth import requires
-from app.api.common import Text, page_schema
+from app.api.common import Cursor, Text, page_dict, page_schema
 from app.api.invitations import blp
 from app.api.invitations.schemas import InvitationSchema, to_dict
 from app.invitations import queries, states
+from app.pagination import decode_cursor
 
 
 class UTCTimestamp(fields.AwareDateTime):
@@ -61,10 +62,7 @@ class InvitationSearchSchema(Schema):
         validate=validate.Range(min=1, max=queries.MAX_LIMIT),
         metadata={"description": "rows per page"},
     )
-    cursor = Text(
-        validate=validate.Length(max=512),
-        metadata={"description": "next_cursor from the previous page (same sort)"},
-    )
+    cursor = Cursor(metadata={"description": "next_cursor from the previous page (same sort)"})
 
 
 InvitationPageSchema = page_schema(InvitationSchema, "InvitationPage")
@@ -76,8 +74,9 @@ InvitationPageSchema = page_schema(InvitationSchema, "InvitationPage")
 @blp.response(200, InvitationPageSchema)
 def list_invitations(args: dict):
     """Search invitations, a page at a time (pass next_cursor back as cursor)."""
-    page = queries.search(queries.Search(**args))
-    return {"items": [to_dict(row) for row in page.items], "next_cursor": page.next_cursor}
+    listed_as = queries.listed_as(args["sort"])
+    after = decode_cursor(listed_as, args.pop("cursor", None))
+    return page_dict(queries.search(queries.Search(**args, after=after)), to_dict, listed_as)
 
 
 #: How many invitations are in each effective state (one field per state of states.py).
