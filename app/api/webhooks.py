@@ -187,7 +187,7 @@ def list_webhook_deliveries(args: dict, webhook_id: str):
     page = service.deliveries(
         webhook_id,
         state=args.get("state"),
-        before=decode_cursor("webhook deliveries", args.get("cursor")),
+        after=decode_cursor("webhook deliveries", args.get("cursor")),
         limit=args["limit"],
     )
     return page_dict(page, delivery_dict, "webhook deliveries")

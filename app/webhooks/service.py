@@ -153,27 +153,19 @@ def _audit(type_: str, actor: str, endpoint: WebhookEndpoint, **data: Any) -> No
 
 
 def deliveries(
-    public_id: str, *, state: str | None = None, before: int | None = None, limit: int = 50
+    public_id: str, *, state: str | None = None, after: int | None = None, limit: int = 50
 ) -> Page:
-    """The endpoint's deliveries with their attempt log, newest first; ``before``
-    (a page's ``next_after``) continues the listing."""
+    """The endpoint's deliveries with their attempt log, newest first; ``after`` (a
+    page's ``next_after``) continues the listing."""
     endpoint = find(public_id)
     stmt = (
         select(OutboxItem)
         .where(OutboxItem.endpoint_id == endpoint.id)
         .options(selectinload(OutboxItem.attempt_log))
-        .order_by(OutboxItem.id.desc())
-        .limit(limit + 1)
     )
     if state is not None:
         stmt = stmt.where(OutboxItem.state == state)
-    if before is not None:
-        stmt = stmt.where(OutboxItem.id < before)
-    rows = list(db.session.scalars(stmt))
-    if len(rows) <= limit:
-        return Page(rows, None)
-    rows = rows[:limit]
-    return Page(rows, rows[-1].id)
+    return keyset_page(stmt, OutboxItem.id, after, limit, descending=True)
 
 
 def find_delivery(delivery_id: str) -> OutboxItem:
