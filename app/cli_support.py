@@ -13,6 +13,16 @@ import click
 from app.errors import DomainError
 from app.extensions import db
 
+#: Details of a refusal worth printing after its description, as the API returns them.
+SHOWN_DETAILS = ("invitation_id",)
+
+
+def refusal_text(exc: DomainError) -> str:
+    """The refusal's description, with the details that tell what to do next (the id of
+    the pending invitation a duplicate conflicts with)."""
+    details = [f"{key}: {exc.extra[key]}" for key in SHOWN_DETAILS if exc.extra.get(key)]
+    return exc.description + (f" ({', '.join(details)})" if details else "")
+
 
 def refusal_as_click_error(action, *args):
     """Run a domain ``action``; a refusal becomes a click error and nothing is written."""
@@ -20,7 +30,7 @@ def refusal_as_click_error(action, *args):
         return action(*args)
     except DomainError as exc:
         db.session.rollback()
-        raise click.ClickException(exc.description) from None
+        raise click.ClickException(refusal_text(exc)) from None
 
 
 def when(value: datetime | None) -> str:

@@ -136,6 +136,31 @@ def test_create_conflict_names_the_pending_invitation_problem(app, cli, rp):
     assert counts(app) == (1, 1)
 
 
+def test_create_conflict_prints_the_pending_invitations_id(app, cli, rp, tmp_path):
+    """A duplicate names the pending invitation's id, as the API's 409 does, in `create`
+    and in a bulk row alike."""
+    first = cli("invitations", "create", "--email", "a@example.com", "--client-id", "shop")
+    pending = field(first.output, "id")
+    second = cli("invitations", "create", "--email", "a@example.com", "--client-id", "shop")
+    assert second.exit_code == 1
+    assert f"(invitation_id: {pending})" in second.output
+    bulk = cli("invitations", "bulk", write_csv(tmp_path, "email,client_id\na@example.com,shop\n"))
+    assert (
+        f"line 2: error: a pending invitation for this address and client exists "
+        f"(invitation_id: {pending})" in bulk.output
+    )
+
+
+def test_list_quiet_prints_only_ids(app, cli, rp):
+    """`invitations list --quiet` prints one id per line, no header, for scripts."""
+    old = invite(app, email="old@example.com", client_id="shop")
+    new = invite(app, email="new@example.com", client_id="shop")
+    update_rows(app, Invitation, {"public_id": old.id}, created_at=utcnow() - timedelta(days=2))
+    assert cli("invitations", "list", "--quiet").output.split() == [new.id, old.id]
+    by_email = cli("invitations", "list", "--email", "old@example.com", "-q")
+    assert by_email.output == f"{old.id}\n"
+
+
 def test_list_filters_and_orders_newest_first(app, cli, rp):
     """`invitations list` shows a table filtered by state, client and email, newest first."""
     old = invite(app, email="old@example.com", client_id="shop")

@@ -15,7 +15,17 @@ from app import events
 from app.accounts import service as accounts
 from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
-from app.models import Account, Group, Role, account_groups, account_roles, utcnow
+from app.models import (
+    Account,
+    Group,
+    Invitation,
+    Role,
+    account_groups,
+    account_roles,
+    invitation_groups,
+    invitation_roles,
+    utcnow,
+)
 from app.pagination import Page, keyset_page
 
 Named = Group | Role
@@ -43,6 +53,10 @@ class NamedNotFound(NotFound):
     """No group (or role) with this name."""
 
 
+class NamedInUse(Conflict):
+    """A group (or role) that someone holds or a pending invitation grants (409)."""
+
+
 def _kind(model: type[Named]) -> str:
     return "group" if model is Group else "role"
 
@@ -53,6 +67,10 @@ def _membership(model: type[Named]):
 
 def _link(model: type[Named]) -> tuple[Table, str]:
     return (account_groups, "group_id") if model is Group else (account_roles, "role_id")
+
+
+def _invitation_link(model: type[Named]) -> tuple[Table, str]:
+    return (invitation_groups, "group_id") if model is Group else (invitation_roles, "role_id")
 
 
 def check_name(name: str) -> str:
@@ -101,11 +119,45 @@ def rename(model: type[Named], name: str, new_name: str, actor: str) -> Named:
     return row
 
 
+def remove(model: type[Named], name: str, actor: str) -> None:
+    """Delete a group or role that no account holds and no pending invitation grants
+    (NamedInUse otherwise); finished invitations that named it forget it."""
+    row = find(model, name)
+    holders = member_count(model, row)
+    if holders:
+        raise NamedInUse(
+            f"{holders} account(s) still belong to the {_kind(model)} {name!r}: remove them first"
+        )
+    invited, column = _invitation_link(model)
+    pending = db.session.scalar(
+        select(func.count())
+        .select_from(invited)
+        .join(Invitation, Invitation.id == invited.c.invitation_id)
+        .where(invited.c[column] == row.id, Invitation.pending_key.is_not(None))
+    )
+    if pending:
+        raise NamedInUse(
+            f"{pending} pending invitation(s) grant the {_kind(model)} {name!r}: revoke them first"
+        )
+    db.session.execute(delete(invited).where(invited.c[column] == row.id))
+    db.session.delete(row)
+    events.record(f"{_kind(model)}.deleted", actor, name=name)
+    db.session.commit()
+
+
 def members(model: type[Named], name: str, after: int | None = None, limit: int = 50) -> Page:
     """The accounts in a group or holding a role, oldest first, one page at a time."""
     row = find(model, name)
     stmt = select(Account).where(_membership(model).any(model.id == row.id))
     return keyset_page(stmt, Account.id, after, limit)
+
+
+def member_count(model: type[Named], row: Named) -> int:
+    """How many accounts are in the group or hold the role."""
+    table, column = _link(model)
+    return db.session.scalar(
+        select(func.count()).select_from(table).where(table.c[column] == row.id)
+    )
 
 
 def add_member(model: type[Named], name: str, sub: str, actor: str) -> None:

@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.cli_support import echo_fields, echo_table, refusal_as_click_error, when
+from app.cli_support import echo_fields, echo_table, refusal_as_click_error, refusal_text, when
 from app.errors import DomainError
 from app.events import CLI_ACTOR
 from app.extensions import db
@@ -24,7 +24,7 @@ EXPIRE_BATCH = 1000
 
 @click.group()
 def invitations():
-    """Invite people and follow their invitations (spec §3)."""
+    """Invite people and follow their invitations."""
 
 
 @invitations.command("create")
@@ -59,9 +59,14 @@ def invitations_create(**options):
 @click.option("--client-id", default=None)
 @click.option("--email", default=None, help="Exact address (case does not matter).")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the ids, one per line.")
 @with_appcontext
-def invitations_list(state, client_id, email, limit):
+def invitations_list(state, client_id, email, limit, quiet):
     """List invitations, newest first."""
+    if quiet:
+        for invitation in _listed(state, client_id, email, limit):
+            click.echo(invitation.public_id)
+        return
     rows = [
         (
             invitation.public_id,
@@ -185,7 +190,7 @@ def invitations_bulk(csv_file):
     for line, outcome in results:
         if isinstance(outcome, DomainError):
             failed += 1
-            click.echo(f"line {line}: error: {outcome.description}")
+            click.echo(f"line {line}: error: {refusal_text(outcome)}")
         else:
             click.echo(f"line {line}: ok {outcome}")
     click.echo(f"created {len(results) - failed}, failed {failed}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from app.cli_support import echo_table
 from app.errors import DomainError
 from app.events import CLI_ACTOR, WEBHOOK_EVENT_TYPES
 from app.webhooks import service
@@ -46,17 +47,23 @@ def webhooks_create(url: str, event_types: tuple[str, ...], description: str | N
 @with_appcontext
 def webhooks_list():
     """Every endpoint: id, enabled or disabled, URL, event types, description."""
-    after = None
+    rows, after = [], None
     while True:
         page = service.page_of_endpoints(after, 200)
-        for endpoint in page.items:
-            state = "enabled" if endpoint.enabled else "disabled"
-            types = ",".join(endpoint.event_types)
-            line = [endpoint.public_id, state, endpoint.url, types, endpoint.description or ""]
-            click.echo("\t".join(line))
+        rows += [
+            (
+                endpoint.public_id,
+                "enabled" if endpoint.enabled else "disabled",
+                endpoint.url,
+                ",".join(endpoint.event_types),
+                endpoint.description or "",
+            )
+            for endpoint in page.items
+        ]
         if page.next_after is None:
-            return
+            break
         after = page.next_after
+    echo_table(("id", "state", "url", "events", "description"), rows)
 
 
 def _set_enabled(endpoint_id: str, enabled: bool) -> None:

@@ -80,3 +80,12 @@ def test_disable_enable_deliveries_replay_delete(app, factory, closed_port_url, 
         assert db.session.scalar(select(OutboxItem)) is None
     missing = _run(app, "deliveries", endpoint_id)
     assert missing.exit_code != 0 and "no webhook endpoint" in missing.output
+
+
+def test_list_has_a_header(app):
+    """`webhooks list` names its columns above the endpoints, aligned."""
+    _run(app, "create", "--url", "https://hr.example/hooks", "--event", "user.created")
+    lines = _run(app, "list").output.splitlines()
+    assert lines[0].split() == ["id", "state", "url", "events", "description"]
+    assert lines[1].split()[1:4] == ["enabled", "https://hr.example/hooks", "user.created"]
+    assert lines[0].index("url") == lines[1].index("https://")
