@@ -43,13 +43,25 @@ class FetchMetadataCSRFProtect(CSRFProtect):
 
 
 def _csp() -> str:
-    # form-action must also allow the client's origin: browsers apply it to the
-    # redirect that follows the sign-in or consent form.
-    form_action = " ".join(["'self'", *g.get("form_action_origins", [])])
-    return (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-        f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
-    )
+    directives = {
+        "default-src": ["'none'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        # form-action must also allow the client's origin: browsers apply it to the
+        # redirect that follows the sign-in or consent form.
+        "form-action": ["'self'", *g.get("form_action_origins", [])],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+    }
+    for directive, sources in g.get("csp_sources", {}).items():
+        directives.setdefault(directive, []).extend(sources)
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+
+
+def allow_page_sources(directive: str, *sources: str) -> None:
+    """Let this one page load from ``sources`` under the CSP ``directive`` (e.g. the API
+    docs page runs its own scripts: ``allow_page_sources("script-src", "'self'")``)."""
+    g.setdefault("csp_sources", {}).setdefault(directive, []).extend(sources)
 
 
 def allow_form_redirect_to(uri: str | None) -> None:
