@@ -1,4 +1,5 @@
-"""The admin JSON API under /api/v1, with its OpenAPI 3 spec at /api/v1/openapi.json."""
+"""The admin JSON API under /api/v1, with its OpenAPI 3 spec at /api/v1/openapi.json
+and the spec's interactive page at /api/v1/docs."""
 
 from __future__ import annotations
 
@@ -96,6 +97,9 @@ def init_api(app: Flask) -> None:
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
     _check_every_route_declares_an_action(app, {module.blp.name for module in modules})
     app.extensions["vestibule.api"] = api
+    from app.api import docs
+
+    app.register_blueprint(docs.bp)
 
 
 def _check_every_route_declares_an_action(app: Flask, api_blueprints: set[str]) -> None:

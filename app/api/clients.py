@@ -18,7 +18,7 @@ blp = Blueprint("clients_api", __name__, description="Manage clients (relying pa
 _URI = Text(validate=validate.Length(max=service.URI_LENGTH))
 _URIS = {"validate": validate.Length(max=50)}
 _SIGNUP_MODE = (
-    "Who may register through this client (spec §3.5): 'public' anyone, 'restricted' "
+    "Who may register through this client: 'public' anyone, 'restricted' "
     "only with a valid invitation, 'closed' nobody; null follows the global SIGNUP_MODE."
 )
 

@@ -24,7 +24,10 @@ _URL = {
 }
 _EVENT_TYPES = {
     "validate": validate.Length(min=1, max=len(WEBHOOK_EVENT_TYPES)),
-    "metadata": {"description": "the event types delivered to this endpoint (spec §6)"},
+    "metadata": {
+        "description": "the event types delivered to this endpoint: "
+        + ", ".join(WEBHOOK_EVENT_TYPES)
+    },
 }
 _DESCRIPTION = {"validate": validate.Length(max=checks.DESCRIPTION_LENGTH), "allow_none": True}
 CREATE_EXAMPLE = {
