@@ -1,7 +1,9 @@
 """``vestibule seed``: demo data for local development (``make run``).
 
-It crosses domains (an admin account, two clients, a signing key), so it sits
-beside them rather than in one of them.
+It crosses domains (an admin account, clients, groups and roles, a signing key), so
+it sits beside them rather than in one of them. Everything the README's walkthroughs
+use against ``make run`` is created here, and only what is missing: running it again
+changes nothing, and an older development database gets what it lacks.
 """
 
 from __future__ import annotations
@@ -12,30 +14,73 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
+from app.accounts import groups as named
 from app.accounts.service import create_account, find_by_email
-from app.clients.service import create_client, find_client
+from app.clients.service import create_client, find_client, update_client
+from app.events import CLI_ACTOR
+from app.extensions import db
+from app.models import Group, Role
 from app.oauth import keys
+
+#: The client the README's invitations are for. Its login route is an example: an
+#: invitation link to it shows what a relying party receives.
+SHOP_CLIENT_ID = "shop"
+SHOP_LOGIN_URI = "https://shop.example/login"
+#: A machine client of the admin API for the README's curl examples. Its secret is
+#: public (printed here and in the README): the seed runs in development only.
+BACK_OFFICE_CLIENT_ID = "demo-backoffice"
+BACK_OFFICE_SECRET = "demo-backoffice-secret"
+BACK_OFFICE_SCOPE = (
+    "invitations:read invitations:write users:read users:write "
+    "webhooks:read webhooks:write outbox:read outbox:write"
+)
+#: The groups the README's and the dashboard's CSV samples name, and the built-in roles.
+GROUPS = ("staff", "beta")
+ROLES = ("admin", "secondary_admin", "user_invite")
+#: The issuer ``make run`` serves by default (Makefile HOST and PORT).
+MAKE_RUN_ISSUER = "http://127.0.0.1:5000"
 
 
 @click.command()
 @with_appcontext
 def seed():
-    """Create the demo admin and clients for local development (idempotent)."""
+    """Create the demo admin, clients, groups and roles for local development
+    (development only; what exists is left as it is)."""
     cfg = current_app.config
     if cfg.get("DEMO_ADMIN_PASSWORD") is None:
         raise click.ClickException("seed is for development only")
     keys.ensure_signing_key()
+    _ensure_named(Role, ROLES)
+    _ensure_named(Group, GROUPS)
     _ensure_demo_admin(cfg)
     _ensure_demo_clients(cfg)
-    click.echo(
-        SEED_MESSAGE.format(
-            issuer=cfg["ISSUER"],
-            email=cfg["DEMO_ADMIN_EMAIL"],
-            password=cfg["DEMO_ADMIN_PASSWORD"],
-            secret=cfg["DEMO_CLIENT_SECRET"],
-        )
+    _ensure_example_clients()
+    click.echo(banner(cfg))
+
+
+def banner(cfg: Mapping[str, Any]) -> str:
+    """What ``make run`` prints before serving: where to go, and how to sign in."""
+    issuer = cfg["ISSUER"]
+    export = f"\n  export ISSUER={issuer}" if issuer != MAKE_RUN_ISSUER else ""
+    return BANNER.format(
+        issuer=issuer,
+        email=cfg["DEMO_ADMIN_EMAIL"],
+        password=cfg["DEMO_ADMIN_PASSWORD"],
+        secret=cfg["DEMO_CLIENT_SECRET"],
+        back_office=f"{BACK_OFFICE_CLIENT_ID} / {BACK_OFFICE_SECRET}",
+        groups=", ".join(GROUPS),
+        roles=", ".join(ROLES),
+        export=export,
     )
+
+
+def _ensure_named(model: type[Group] | type[Role], names: tuple[str, ...]) -> None:
+    existing = set(db.session.scalars(select(model.name).where(model.name.in_(names))))
+    for name in names:
+        if name not in existing:
+            named.create(model, name, CLI_ACTOR)
 
 
 def _ensure_demo_admin(cfg: Mapping[str, Any]) -> None:
@@ -64,23 +109,60 @@ def _ensure_demo_clients(cfg: Mapping[str, Any]) -> None:
             initiate_login_uri=f"{issuer}/playground/login",
             allow_http=True,
         )
-    if find_client("demo-public") is None:
+    # The by-hand flow of the README lands on the playground's code page.
+    code_page = f"{issuer}/playground/code"
+    public = find_client("demo-public")
+    if public is None:
         create_client(
             "Demo public app",
-            ["http://127.0.0.1:8765/callback"],
+            [code_page],
             client_id="demo-public",
             public=True,
             allow_http=True,
         )
+    elif code_page not in public.redirect_uris:
+        update_client(
+            "demo-public", {"redirect_uris": [*public.redirect_uris, code_page]}, allow_http=True
+        )
 
 
-SEED_MESSAGE = """
+def _ensure_example_clients() -> None:
+    if find_client(SHOP_CLIENT_ID) is None:
+        create_client(
+            "Shop",
+            ["https://shop.example/callback"],
+            client_id=SHOP_CLIENT_ID,
+            post_logout_redirect_uris=["https://shop.example/"],
+            initiate_login_uri=SHOP_LOGIN_URI,
+        )
+    if find_client(BACK_OFFICE_CLIENT_ID) is None:
+        create_client(
+            "Demo back office",
+            ["https://backoffice.example/cb"],
+            client_id=BACK_OFFICE_CLIENT_ID,
+            secret=BACK_OFFICE_SECRET,
+            grant_types=["client_credentials"],
+            scope=BACK_OFFICE_SCOPE,
+        )
+
+
+BANNER = """
 Vestibule is seeded for local development.
 
-  Admin account      {email} / {password}
-  Demo client        demo-confidential / {secret} (first-party, confidential)
-  Demo public client demo-public (public, PKCE, shows the consent screen)
+  Sign in      {issuer}/login as {email} / {password}
+  Dashboard    {issuer}/admin/
+  Playground   {issuer}/playground/ (press "Sign in": a code flow with PKCE)
+  API docs     {issuer}/api/v1/docs (the spec: {issuer}/api/v1/openapi.json)
+  Discovery    {issuer}/.well-known/openid-configuration
 
-Try a sign-in with PKCE: open {issuer}/playground/ and press "Sign in".
-Discovery: {issuer}/.well-known/openid-configuration
+  Clients      demo-confidential / {secret} (the playground's; first-party)
+               demo-public (public, PKCE; lands on {issuer}/playground/code)
+               shop (invitations land on https://shop.example/login)
+               {back_office} (the admin API: client credentials)
+  Groups       {groups}
+  Roles        {roles}
+
+The command line, in another terminal in this folder:
+  . .venv/bin/activate{export}
+  vestibule --help
 """

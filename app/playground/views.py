@@ -26,6 +26,8 @@ MAX_PENDING_FLOWS = 3
 FLOW_LIFETIME = 15 * 60
 #: Longest error text from an authorization response that is shown back.
 MAX_ERROR_TEXT = 300
+#: What the by-hand code page shows of an authorization response.
+CODE_PAGE_PARAMS = ("code", "state", "iss", "error", "error_description")
 
 
 @bp.get("/")
@@ -80,6 +82,15 @@ def callback():
         return html, exc.status
     _store(sign_in)
     return redirect(url_for("playground.index"), code=303)
+
+
+@bp.get("/code")
+def code():
+    """A redirect_uri for flows started by hand (README): shows the authorization
+    response (``code``, ``state``, ``iss``, or ``error``) for the person to redeem the
+    code themself; nothing is redeemed or remembered here."""
+    shown = {name: request.args.get(name, "")[:MAX_ERROR_TEXT] for name in CODE_PAGE_PARAMS}
+    return render_template("playground/code.html", **shown, token_url=_settings().issuer + "/token")
 
 
 def _authorization_error():
