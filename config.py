@@ -125,6 +125,10 @@ class OAuthSettings:
         "email",
         "phone",
         "offline_access",
+        # The person's group and role names as claims (ID token, userinfo,
+        # introspection), for relying parties acting on what an invitation granted.
+        "groups",
+        "roles",
         "invitations:read",
         "invitations:write",
         "users:read",

@@ -9,12 +9,18 @@ from joserfc.errors import JoseError
 from app.models import Account
 from app.oauth import keys
 
-#: ``public_metadata`` (set by the invitation or an administrator) goes with ``profile``.
+#: ``public_metadata`` (set by the invitation or an administrator) goes with ``profile``;
+#: ``groups`` and ``roles`` (what an invitation granted) each have their own scope.
 SCOPE_CLAIMS = {
     "profile": ("name", "given_name", "family_name", "updated_at", "public_metadata"),
     "email": ("email", "email_verified"),
     "phone": ("phone_number", "phone_number_verified"),
+    "groups": ("groups",),
+    "roles": ("roles",),
 }
+
+#: The scopes whose claims introspection answers carry too.
+MEMBERSHIP = ("groups", "roles")
 
 CLAIMS_SUPPORTED = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid"] + [
     claim for claims in SCOPE_CLAIMS.values() for claim in claims
@@ -23,6 +29,18 @@ CLAIMS_SUPPORTED = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at
 
 def user_claims(account: Account, scope: str) -> dict:
     """``sub`` plus the claims the granted scopes release, omitting unknown values."""
+    granted = (scope or "").split()
+    claims = {"sub": account.sub}
+    values = _claim_values(account, granted)
+    for name in granted:
+        for claim in SCOPE_CLAIMS.get(name, ()):
+            if values[claim] is not None:
+                claims[claim] = values[claim]
+    return claims
+
+
+def _claim_values(account: Account, granted: list[str]) -> dict:
+    # Group and role names are read only when asked for (each is one more query).
     values = {
         "name": account.name,
         "given_name": account.given_name,
@@ -34,11 +52,18 @@ def user_claims(account: Account, scope: str) -> dict:
         "phone_number": account.phone_number,
         "phone_number_verified": account.phone_number_verified if account.phone_number else None,
     }
-    claims = {"sub": account.sub}
-    for granted in (scope or "").split():
-        for claim in SCOPE_CLAIMS.get(granted, ()):
-            if values[claim] is not None:
-                claims[claim] = values[claim]
+    if "groups" in granted:
+        values["groups"] = sorted(group.name for group in account.groups)
+    if "roles" in granted:
+        values["roles"] = sorted(role.name for role in account.roles)
+    return values
+
+
+def membership_claims(account: Account, scope: str) -> dict:
+    """The ``groups`` and ``roles`` claims a token's scope holds (for introspection,
+    whose answer describes the token, not the person: no profile claims there)."""
+    claims = user_claims(account, " ".join(s for s in (scope or "").split() if s in MEMBERSHIP))
+    claims.pop("sub")
     return claims
 
 

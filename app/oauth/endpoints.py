@@ -9,6 +9,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import utcnow
+from app.oauth.claims import membership_claims
 from app.oauth.grants import ALL_METHODS, CONFIDENTIAL_METHODS
 from app.oauth.tokens import find_token, revoke_family
 
@@ -75,6 +76,7 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):
         # and says so with its RFC 7009 type name rather than by leaving the field out.
         payload["token_type"] = "Bearer" if token.presented == "access_token" else "refresh_token"
         if token.account is not None:
+            payload.update(membership_claims(token.account, token.scope))
             payload["sub"] = token.account.sub
             if token.account.email:
                 payload["username"] = token.account.email
