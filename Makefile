@@ -25,6 +25,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## run: set up, migrate the SQLite database under instance/, seed demo data, serve
+## (the seed prints the banner: the URLs to open, the demo credentials, the CLI)
 run: install
 	mkdir -p instance
 	VESTIBULE_ENV=development ISSUER=$(ISSUER) $(BIN)/vestibule db upgrade
