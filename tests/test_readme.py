@@ -247,6 +247,7 @@ AFTER: dict[str, Callable[[Server, str], str | None]] = {
 MUST_PRINT = {
     "cli": "invitations",
     "browser-accepted": "invitation.accepted",
+    "api-deliveries": '"items"',
 }
 
 
