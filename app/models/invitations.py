@@ -100,6 +100,10 @@ class Invitation(Base):
     #: The creator vouched that the email is the invitee's (a client with users:verify,
     #: an admin): verified on registration although no message was delivered there.
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: For a person who already has an account (``existing_account: "join"``): the link
+    #: leads to sign-in, and acceptance grants groups, roles, fields and metadata to that
+    #: account without touching its password or profile.
+    existing_account: Mapped[bool] = mapped_column(Boolean, default=False)
     template_key: Mapped[str] = mapped_column(String(64), default="invite_user")
     lang: Mapped[str] = mapped_column(String(16), default="en")
     #: Send the message (true) or only return the link to the caller.

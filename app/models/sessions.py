@@ -30,6 +30,11 @@ class BrowserSession(Base):
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: What the account page shows of each session (the person's own data): the
+    #: browser's User-Agent as it signed in, its address then, and when it was last used.
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     account: Mapped[Account] = relationship()
 
