@@ -78,7 +78,7 @@ def validated(data: InvitationInput, accept_languages: list[str], now: datetime)
         "allow_same_email": bool(data.allow_same_email or bound),
         "email_verified": bool(data.email_verified),
         "template_key": template_key,
-        "lang": _lang(template_key, data.lang, accept_languages),
+        **_lang(template_key, data.lang, accept_languages),
         "notify": bool(data.notify),
         "expires_at": now + timedelta(seconds=_lifetime(data.expires_in)),
         "pending_key": _pending_key(email or mobile, client),
@@ -162,17 +162,19 @@ def _as_invalid(field_name: str, check, *args):
         raise InvalidInvitation(field_name, exc.description, prefixed=False) from None
 
 
-def _lang(template_key: str, lang: str | None, accept_languages: list[str]) -> str:
+def _lang(template_key: str, lang: str | None, accept_languages: list[str]) -> dict[str, Any]:
+    """``lang`` and whether it was chosen: given, else the first of ``accept_languages``
+    with a template, else the default (not chosen: pages follow the invitee's browser)."""
     available = catalog.languages(template_key)
     if lang:
         if lang not in available:
             raise InvalidInvitation("lang", f"no {template_key!r} template in {lang!r}")
-        return lang
+        return {"lang": lang, "lang_chosen": True}
     for candidate in accept_languages:
         if candidate in available:
-            return candidate
+            return {"lang": candidate, "lang_chosen": True}
     default = current_app.config["DEFAULT_LANG"]
-    return default if default in available else sorted(available)[0]
+    return {"lang": default if default in available else sorted(available)[0], "lang_chosen": False}
 
 
 def _lifetime(expires_in: int | None) -> int:

@@ -106,6 +106,10 @@ class Invitation(Base):
     existing_account: Mapped[bool] = mapped_column(Boolean, default=False)
     template_key: Mapped[str] = mapped_column(String(64), default="invite_user")
     lang: Mapped[str] = mapped_column(String(16), default="en")
+    #: ``lang`` was asked for (given, or the API caller's Accept-Language), not
+    #: defaulted: the invitee's pages then speak it; otherwise they follow the invitee's
+    #: browser (the dashboard's "Automatic"), and messages go out in ``lang``.
+    lang_chosen: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Send the message (true) or only return the link to the caller.
     notify: Mapped[bool] = mapped_column(Boolean, default=True)
     #: initiated, reinitiated, accepted, revoked, rejected, expired (see states.py).
