@@ -7,7 +7,7 @@ PORT ?= 5000
 # The issuer follows HOST and PORT so discovery and the playground stay consistent.
 ISSUER ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint bench install install-dev clean
+.PHONY: run test lint bench install install-dev clean i18n i18n-extract
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,20 @@ test: install-dev
 ## postgresql+psycopg://postgres@127.0.0.1:5432/test)
 bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## i18n: extract the page strings (babel.cfg) into app/translations/messages.pot, update
+## each language's messages.po from it, then compile the .mo files (committed; the
+## tests fail when a .mo or a catalog is behind the code)
+i18n: install i18n-extract
+	$(BIN)/pybabel update -i $(I18N_POT) -d app/translations --no-wrap --ignore-obsolete
+	$(BIN)/pybabel compile -d app/translations --statistics
+
+I18N_POT ?= app/translations/messages.pot
+# _l and lazy_pgettext are flask_babel's lazy_gettext and lazy_pgettext.
+i18n-extract:
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 --no-wrap \
+		--add-location=file --sort-by-file --project=Vestibule \
+		--copyright-holder="Vestibule maintainers" -o $(I18N_POT) .
 
 lint: install-dev
 	$(BIN)/ruff check app tests bench config.py wsgi.py

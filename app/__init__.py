@@ -87,6 +87,9 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    from app.web.i18n import init_i18n
+
+    init_i18n(app)
 
 
 def _create_sqlite_directory(url: str | None) -> None:
@@ -104,7 +107,6 @@ def _create_sqlite_directory(url: str | None) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.oauth.views import bp as oauth_bp
-    from app.web.i18n import translate
     from app.web.invite_links import bp as invite_links_bp
     from app.web.password import bp as password_bp
     from app.web.registration import bp as registration_bp
@@ -124,4 +126,3 @@ def _register_blueprints(app: Flask) -> None:
         from app.playground.views import bp as playground_bp
 
         app.register_blueprint(playground_bp)
-    app.jinja_env.globals["t"] = translate

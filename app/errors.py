@@ -66,8 +66,19 @@ def _error_code(exc: HTTPException) -> str:
 
 
 def error_page(error: str, description: str | None, status: int = 400):
-    """The HTML error page (never a redirect): an error code and a safe explanation."""
-    return render_template("oauth/error.html", error=error, description=description), status
+    """The HTML error page (never a redirect): what happened in the page's language, and
+    the error code with a safe explanation (a refusal we word is translated too)."""
+    from app.web.refusals import refusal_text
+
+    shown = refusal_text(description) if description else None
+    html = render_template(
+        "oauth/error.html",
+        error=error,
+        description=shown,
+        status=status,
+        from_application=(request.endpoint or "").startswith("oauth."),
+    )
+    return html, status
 
 
 def handle_http_error(exc: HTTPException):
@@ -82,6 +93,10 @@ def handle_http_error(exc: HTTPException):
     else:
         description = exc.description
     code = exc.code or 500
+    if not wants_json() and (description == type(exc).description or code == 429):
+        # werkzeug's generic English, or the breached limit ("5 per 1 minute"): the
+        # page explains itself by status, in the page's language.
+        description = None
     if wants_json():
         body = {"error": _error_code(exc), "error_description": description}
         messages = (getattr(exc, "data", None) or {}).get("messages")
@@ -131,7 +146,6 @@ def handle_database_unavailable(exc: SQLAlchemyError):
     and one log line without SQL or parameters (they hold emails and token hashes).
     The request's transaction is rolled back, so nothing is half-written."""
     from app.extensions import db
-    from app.web.i18n import set_locale
 
     with suppress(SQLAlchemyError):
         db.session.rollback()
@@ -148,7 +162,6 @@ def handle_database_unavailable(exc: SQLAlchemyError):
         description = "The service is briefly unavailable; retry later."
         body = {"error": "temporarily_unavailable", "error_description": description}
         return jsonify(body), 503, headers
-    set_locale()
     html = render_template("web/unavailable.html")
     return html, 503, headers
 

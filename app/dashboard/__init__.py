@@ -8,20 +8,21 @@ navigation, which shows a section only to people whose roles allow its action.
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app
+from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("dashboard", __name__, url_prefix="/admin")
 
-#: (list endpoint, action needed, label key) of each section, in navigation order.
-SECTIONS: tuple[tuple[str, str, str], ...] = (
-    ("dashboard.invitations", "invitations.read", "dash.invitations"),
-    ("dashboard.users", "users.read", "dash.users"),
-    ("dashboard.groups", "users.read", "dash.groups"),
-    ("dashboard.clients", "clients.read", "dash.clients"),
-    ("dashboard.outbox", "outbox.read", "dash.outbox"),
+#: (list endpoint, action needed, label) of each section, in navigation order.
+SECTIONS = (
+    ("dashboard.invitations", "invitations.read", _l("Invitations")),
+    ("dashboard.users", "users.read", _l("Users")),
+    ("dashboard.groups", "users.read", _l("Groups and roles")),
+    ("dashboard.clients", "clients.read", _l("Clients")),
+    ("dashboard.outbox", "outbox.read", _l("Outbox")),
 )
 
 
-def dashboard_sections() -> list[tuple[str, str, str]]:
+def dashboard_sections() -> list[tuple]:
     """The sections whose pages exist in this app."""
     return [s for s in SECTIONS if s[0] in current_app.view_functions]
 
@@ -36,13 +37,12 @@ def init_dashboard(app: Flask) -> None:
         invitations_list,
         invite,
         invite_bulk,
+        labels,
         outbox,
         user_actions,
         users,
     )
     from app.dashboard.access import may
-    from app.dashboard.i18n import register_messages
 
-    register_messages()
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(may=may, dashboard_sections=dashboard_sections)
+    app.jinja_env.globals.update(may=may, dashboard_sections=dashboard_sections, labels=labels)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
@@ -19,9 +20,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.validators import ValidationError as FieldError
 
 from app.accounts import service as accounts
+from app.dashboard import labels
 from app.errors import DomainError, NotFound
 from app.models import Account, Group, Role
 from app.pagination import InvalidCursor, decode_cursor
+from app.web.refusals import refusal_text
 
 #: Group and role names are at most this long (the column's length).
 NAME_LENGTH = 64
@@ -44,9 +47,9 @@ def show_refusal(form: FlaskForm, exc: DomainError) -> int:
     is bad input (400), not a missing page."""
     field = exc.extra.get("field")
     if field in form:
-        form[field].errors = [*form[field].errors, exc.description]
+        form[field].errors = [*form[field].errors, refusal_text(exc.description)]
     else:
-        form.form_errors.append(exc.description)
+        form.form_errors.append(refusal_text(exc.description))
     return 400 if isinstance(exc, NotFound) else exc.status
 
 
@@ -54,7 +57,7 @@ def _users_cursor(form: FlaskForm, field: Field) -> None:
     try:
         read_cursor("users", field.data)
     except ValueError as exc:
-        raise FieldError(str(exc)) from None
+        raise FieldError(refusal_text(str(exc))) from None
 
 
 # -- users -----------------------------------------------------------------------------
@@ -71,15 +74,15 @@ class UserSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Search", validators=[Optional(), Length(max=200)])
-    group = StringField("Group", validators=[Optional(), Length(max=NAME_LENGTH)])
-    role = StringField("Role", validators=[Optional(), Length(max=NAME_LENGTH)])
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+    group = StringField(_l("Group"), validators=[Optional(), Length(max=NAME_LENGTH)])
+    role = StringField(_l("Role"), validators=[Optional(), Length(max=NAME_LENGTH)])
     disabled = SelectField(
-        "State",
+        _l("State"),
         choices=[
-            SelectChoice("", "dash.users.any_state"),
-            SelectChoice("no", "dash.users.enabled"),
-            SelectChoice("yes", "dash.users.disabled"),
+            SelectChoice("", _l("Any")),
+            SelectChoice("no", _l("Enabled")),
+            SelectChoice("yes", _l("Disabled")),
         ],
         default="",
     )
@@ -105,30 +108,30 @@ class MembershipForm(FlaskForm):
     """A group or role to add a person to (or take them out of)."""
 
     kind = SelectField(choices=[SelectChoice(k) for k in KINDS], validators=[InputRequired()])
-    name = StringField("Name", validators=[DataRequired(), Length(max=NAME_LENGTH)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=NAME_LENGTH)])
 
 
 class PasswordLinkForm(FlaskForm):
     """A set-password link: its language and lifetime, emailed or shown here."""
 
-    lang = SelectField("Language")
+    lang = SelectField(_l("Language"))
     expires_in = SelectField(
-        "Valid for",
+        _l("Valid for"),
         choices=[
-            SelectChoice("", "dash.users.link_default_lifetime"),
-            SelectChoice(str(24 * 3600), "dash.users.link_1_day"),
-            SelectChoice(str(7 * 24 * 3600), "dash.users.link_7_days"),
-            SelectChoice(str(30 * 24 * 3600), "dash.users.link_30_days"),
+            SelectChoice("", _l("The default time")),
+            SelectChoice(str(24 * 3600), _l("1 day")),
+            SelectChoice(str(7 * 24 * 3600), _l("7 days")),
+            SelectChoice(str(30 * 24 * 3600), _l("30 days")),
         ],
         default="",
     )
-    email_link = SubmitField("Email the link")
-    show_link = SubmitField("Show the link here")
+    email_link = SubmitField(_l("Email the link"))
+    show_link = SubmitField(_l("Show the link here"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.lang.choices = [
-            SelectChoice(lang, f"dash.lang.{lang}") for lang in current_app.config["UI_LOCALES"]
+            SelectChoice(lang, labels.language(lang)) for lang in current_app.config["UI_LOCALES"]
         ]
         if self.lang.data is None:
             self.lang.data = current_app.config["DEFAULT_LANG"]
@@ -147,7 +150,7 @@ class PasswordLinkForm(FlaskForm):
 class ConfirmForm(FlaskForm):
     """A confirmation button (disable, enable, rotate a secret)."""
 
-    confirm = SubmitField("Confirm")
+    confirm = SubmitField(_l("Confirm"))
 
 
 # -- groups and roles ------------------------------------------------------------------
@@ -156,17 +159,17 @@ class ConfirmForm(FlaskForm):
 class NameForm(FlaskForm):
     """A group's new name."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=NAME_LENGTH)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=NAME_LENGTH)])
 
 
 class NewGroupForm(NameForm):
     """A new group or role."""
 
     kind = SelectField(
-        "Kind",
+        _l("Kind"),
         choices=[
-            SelectChoice("groups", "dash.groups.a_group"),
-            SelectChoice("roles", "dash.groups.a_role"),
+            SelectChoice("groups", _l("Group")),
+            SelectChoice("roles", _l("Role")),
         ],
         default="groups",
     )
@@ -175,7 +178,7 @@ class NewGroupForm(NameForm):
 class MemberForm(FlaskForm):
     """The person to add to a group or role, by email or ``sub``."""
 
-    who = StringField("Email or sub", validators=[DataRequired(), Length(max=320)])
+    who = StringField(_l("Email or sub"), validators=[DataRequired(), Length(max=320)])
 
     def account(self):
         """The account named; AccountError on the ``who`` field when none is."""
@@ -186,6 +189,6 @@ class MemberForm(FlaskForm):
                 account = accounts.find(who)
             except accounts.AccountNotFound:
                 raise accounts.AccountError(
-                    "no account has this email or sub", field="who"
+                    _l("no account has this email or sub"), field="who"
                 ) from None
         return account

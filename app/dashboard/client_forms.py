@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -25,7 +26,9 @@ from wtforms.validators import ValidationError as FieldError
 
 from app.clients import service as clients_service
 from app.clients.service import URI_LENGTH, ClientError, check_uri
+from app.dashboard import labels
 from app.models.clients import AUTH_METHODS, GRANT_TYPES
+from app.web.refusals import refusal_text
 from config import SIGNUP_MODES
 
 #: Most URIs of one kind a client may list (as the admin API allows).
@@ -41,7 +44,7 @@ def _uris(form: FlaskForm, field: Field) -> None:
     """At most MAX_URIS lines, each one a URI the clients service accepts."""
     uris = _lines(field.data)
     if len(uris) > MAX_URIS:
-        raise FieldError(f"at most {MAX_URIS} URIs")
+        raise FieldError(_l("at most %(max)s URIs", max=MAX_URIS))
     for uri in uris:
         _uri(uri)
 
@@ -55,30 +58,30 @@ def _uri(uri: str) -> None:
     try:
         check_uri(uri, allow_http=clients_service.policy()["allow_http"])
     except ClientError as exc:
-        raise FieldError(exc.description) from None
+        raise FieldError(refusal_text(exc.description)) from None
 
 
 class ClientSettingsForm(FlaskForm):
     """What an administrator may change on a client (the service's UPDATABLE)."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=128)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=128)])
     redirect_uris = TextAreaField(
-        "Redirect URIs", validators=[Length(max=MAX_URIS * (URI_LENGTH + 2)), _uris]
+        _l("Redirect URIs"), validators=[Length(max=MAX_URIS * (URI_LENGTH + 2)), _uris]
     )
     post_logout_redirect_uris = TextAreaField(
-        "Post-logout redirect URIs", validators=[Length(max=MAX_URIS * (URI_LENGTH + 2)), _uris]
+        _l("Post-logout redirect URIs"), validators=[Length(max=MAX_URIS * (URI_LENGTH + 2)), _uris]
     )
     initiate_login_uri = StringField(
-        "Initiate login URI", validators=[Optional(), Length(max=URI_LENGTH), _one_uri]
+        _l("Initiate login URI"), validators=[Optional(), Length(max=URI_LENGTH), _one_uri]
     )
-    scope = SelectMultipleField("Scopes", default=["openid", "profile", "email"])
-    first_party = BooleanField("First-party")
-    require_pkce = BooleanField("Require PKCE", default=True)
+    scope = SelectMultipleField(_l("Scopes"), default=["openid", "profile", "email"])
+    first_party = BooleanField(_l("First-party"))
+    require_pkce = BooleanField(_l("Require PKCE"), default=True)
     signup_mode = SelectField(
-        "Sign-up mode",
+        _l("Sign-up mode"),
         choices=[
-            SelectChoice("", "dash.clients.signup_global"),
-            *(SelectChoice(mode, f"dash.clients.signup_{mode}") for mode in SIGNUP_MODES),
+            SelectChoice("", _l("Follow the server's setting")),
+            *(SelectChoice(mode, labels.SIGNUP_MODES[mode]) for mode in SIGNUP_MODES),
         ],
         default="",
     )
@@ -119,16 +122,22 @@ class NewClientForm(ClientSettingsForm):
     """A new client: its settings, plus what cannot change later."""
 
     client_id = StringField(
-        "Client ID",
-        validators=[Optional(), Regexp(r"^[A-Za-z0-9._~-]{1,64}$", message="dash.clients.bad_id")],
+        _l("Client ID"),
+        validators=[
+            Optional(),
+            Regexp(
+                r"^[A-Za-z0-9._~-]{1,64}$",
+                message=_l("Letters, digits, '.', '_', '~' or '-'; at most 64."),
+            ),
+        ],
     )
     auth_method = SelectField(
-        "Client type",
-        choices=[SelectChoice(method, f"dash.clients.auth_{method}") for method in AUTH_METHODS],
+        _l("Client type"),
+        choices=[SelectChoice(method, labels.AUTH_METHODS[method]) for method in AUTH_METHODS],
         default=AUTH_METHODS[0],
     )
     grant_types = SelectMultipleField(
-        "Grant types",
+        _l("Grant types"),
         choices=[SelectChoice(grant) for grant in GRANT_TYPES],
         default=["authorization_code", "refresh_token"],
         validators=[InputRequired()],

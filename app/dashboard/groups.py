@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.access import refuse_account_beyond_caller
 from app.accounts import groups as named
@@ -22,85 +23,15 @@ from app.dashboard.admin_forms import (
     read_cursor,
     show_refusal,
 )
-from app.dashboard.i18n import add_messages
 from app.errors import DomainError
 from app.models import Group, Role
 from app.pagination import encode_cursor
-from app.web.i18n import translate as t
+from app.web.refusals import refusal_text
 
 #: Rows on one page of each list.
 PAGE_SIZE = 50
 #: The name the cursors of each kind's member list carry (the admin API's too).
 MEMBER_LISTS = {"groups": "group members", "roles": "role members"}
-
-add_messages(
-    {
-        "en": {
-            "dash.groups.groups": "Groups",
-            "dash.groups.roles": "Roles",
-            "dash.groups.roles_hint": "The roles admin, secondary_admin and user_invite open "
-            "parts of this dashboard and the admin API.",
-            "dash.groups.name": "Name",
-            "dash.groups.created": "Created",
-            "dash.groups.none": "None yet.",
-            "dash.groups.more": "More",
-            "dash.groups.create": "Create a group or role",
-            "dash.groups.kind": "Kind",
-            "dash.groups.a_group": "Group",
-            "dash.groups.a_role": "Role",
-            "dash.groups.name_hint": "Letters, digits, '-', '_', '.' or ':'; at most 64.",
-            "dash.groups.create_button": "Create",
-            "dash.groups.created_flash": "{name} is created.",
-            "dash.groups.group_title": "Group {name}",
-            "dash.groups.role_title": "Role {name}",
-            "dash.groups.back": "All groups and roles",
-            "dash.groups.members": "Members",
-            "dash.groups.no_members": "Nobody yet.",
-            "dash.groups.add_member": "Add a member",
-            "dash.groups.who": "Email or sub",
-            "dash.groups.add": "Add",
-            "dash.groups.remove": "Remove",
-            "dash.groups.remove_who": "Remove {who}",
-            "dash.groups.rename": "Rename",
-            "dash.groups.new_name": "New name",
-            "dash.groups.renamed": "The group is now called {name}.",
-            "dash.groups.added": "{who} now belongs to {name}.",
-            "dash.groups.removed": "{who} no longer belongs to {name}.",
-        },
-        "de": {
-            "dash.groups.groups": "Gruppen",
-            "dash.groups.roles": "Rollen",
-            "dash.groups.roles_hint": "Die Rollen admin, secondary_admin und user_invite öffnen "
-            "Teile dieser Verwaltung und der Admin-API.",
-            "dash.groups.name": "Name",
-            "dash.groups.created": "Angelegt",
-            "dash.groups.none": "Noch keine.",
-            "dash.groups.more": "Weitere",
-            "dash.groups.create": "Gruppe oder Rolle anlegen",
-            "dash.groups.kind": "Art",
-            "dash.groups.a_group": "Gruppe",
-            "dash.groups.a_role": "Rolle",
-            "dash.groups.name_hint": "Buchstaben, Ziffern, '-', '_', '.' oder ':'; höchstens 64.",
-            "dash.groups.create_button": "Anlegen",
-            "dash.groups.created_flash": "{name} ist angelegt.",
-            "dash.groups.group_title": "Gruppe {name}",
-            "dash.groups.role_title": "Rolle {name}",
-            "dash.groups.back": "Alle Gruppen und Rollen",
-            "dash.groups.members": "Mitglieder",
-            "dash.groups.no_members": "Noch niemand.",
-            "dash.groups.add_member": "Mitglied hinzufügen",
-            "dash.groups.who": "E-Mail oder sub",
-            "dash.groups.add": "Hinzufügen",
-            "dash.groups.remove": "Entfernen",
-            "dash.groups.remove_who": "{who} entfernen",
-            "dash.groups.rename": "Umbenennen",
-            "dash.groups.new_name": "Neuer Name",
-            "dash.groups.renamed": "Die Gruppe heißt jetzt {name}.",
-            "dash.groups.added": "{who} gehört jetzt zu {name}.",
-            "dash.groups.removed": "{who} gehört nicht mehr zu {name}.",
-        },
-    }
-)
 
 
 def change_membership(kind: str, name: str, sub: str, *, add: bool) -> None:
@@ -147,7 +78,7 @@ def groups_create():
         row = named.create(KINDS[form.kind.data], form.name.data.strip(), actor())
     except DomainError as exc:
         return _list_page(form, show_refusal(form, exc))
-    flash(t("dash.groups.created_flash", name=row.name))
+    flash(_("%(name)s is created.", name=row.name))
     return redirect(url_for("dashboard.groups_members", kind=form.kind.data, name=row.name), 303)
 
 
@@ -191,7 +122,7 @@ def groups_add_member(kind: str, name: str):
         change_membership(kind, name, account.sub, add=True)
     except DomainError as exc:
         return _members_page(kind, name, show_refusal(form, exc), member_form=form)
-    flash(t("dash.groups.added", who=person_label(account), name=name))
+    flash(_("%(who)s now belongs to %(name)s.", who=person_label(account), name=name))
     return _back_to(kind, name)
 
 
@@ -205,8 +136,8 @@ def groups_remove_member(kind: str, name: str, sub: str):
     except DomainError as exc:
         if exc.status == 404:
             raise
-        return _members_page(kind, name, exc.status, error=exc.description)
-    flash(t("dash.groups.removed", who=person_label(account), name=name))
+        return _members_page(kind, name, exc.status, error=refusal_text(exc.description))
+    flash(_("%(who)s no longer belongs to %(name)s.", who=person_label(account), name=name))
     return _back_to(kind, name)
 
 
@@ -222,5 +153,5 @@ def groups_rename(name: str):
         row = named.rename(Group, name, form.name.data.strip(), actor())
     except DomainError as exc:
         return _members_page("groups", name, show_refusal(form, exc), rename_form=form)
-    flash(t("dash.groups.renamed", name=row.name))
+    flash(_("The group is now called %(name)s.", name=row.name))
     return _back_to("groups", row.name)

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -29,12 +30,13 @@ from wtforms.widgets import NumberInput
 
 from app.accounts import groups as named
 from app.clients.service import list_clients
+from app.dashboard import labels
 from app.errors import DomainError
 from app.invitations import catalog, queries, states
 from app.invitations.validation import InvitationInput
 from app.models import Group, Role
 from app.pagination import decode_cursor
-from app.web.i18n import translate as t
+from app.web.refusals import refusal_text
 
 #: Most groups or roles offered as checkboxes (more would not be usable as a list).
 CHOICES_LIMIT = 500
@@ -66,14 +68,14 @@ class InvitationFilterForm(FlaskForm):
         super().__init__(formdata=formdata)
         state_names = sorted(states.STATES)
         self.state.choices = [
-            SelectChoice("", t("dash.inv.any_state")),
-            *(SelectChoice(s, t(f"dash.inv.state.{s}")) for s in state_names),
+            SelectChoice("", _("Any state")),
+            *(SelectChoice(s, labels.STATES[s]) for s in state_names),
         ]
         self.client_id.choices = [
-            SelectChoice("", t("dash.inv.any_client")),
+            SelectChoice("", _("Any client")),
             *(SelectChoice(c.client_id, f"{c.name} ({c.client_id})") for c in list_clients()),
         ]
-        self.group.choices = _choice_list(_names(Group), t("dash.inv.any_group"))
+        self.group.choices = _choice_list(_names(Group), _("Any group"))
 
     def filters(self) -> dict[str, str]:
         """The filters given, as query parameters (for the next page's link)."""
@@ -119,14 +121,19 @@ class InviteForm(FlaskForm):
         super().__init__(*args, **kwargs)
         usable = [c for c in list_clients() if c.initiate_login_uri]
         self.client_id.choices = [
-            SelectChoice("", t("dash.inv.no_client")),
+            SelectChoice("", _("None: register on Vestibule")),
             *(SelectChoice(c.client_id, f"{c.name} ({c.client_id})") for c in usable),
         ]
         self.groups.choices = [SelectChoice(name) for name in _names(Group)]
         self.roles.choices = [SelectChoice(name) for name in _names(Role)]
         keys = sorted(catalog.template_keys())
         languages = sorted(set().union(*(catalog.languages(key) for key in keys)))
-        self.lang.choices = _choice_list(languages, t("dash.inv.lang_auto"))
+        self.lang.choices = [
+            # Automatic: the invitee's browser, when they open the link (messages go
+            # out in DEFAULT_LANG).
+            SelectChoice("", _("Automatic")),
+            *(SelectChoice(code, labels.language(code)) for code in languages),
+        ]
         self.template_key.choices = [SelectChoice(key) for key in keys]
 
     @property
@@ -139,7 +146,9 @@ class InviteForm(FlaskForm):
         text = (field.data or "").strip()
         whole = text.isascii() and text.isdigit() and len(text) <= 6
         if text and not (whole and 1 <= int(text) <= self.max_days):
-            raise ValidationError(t("dash.inv.days_range", max=str(self.max_days)))
+            raise ValidationError(
+                _("A whole number of days from 1 to %(max)s.", max=str(self.max_days))
+            )
 
     def validate_custom_fields(self, field) -> None:
         """JSON object text (its content is the service's to judge)."""
@@ -175,11 +184,11 @@ class InviteForm(FlaskForm):
         name = exc.extra.get("field")
         target = self._fields.get(self.FIELD_OF.get(name, name)) if name else None
         if target is None:
-            self.form_errors.append(exc.description)
+            self.form_errors.append(refusal_text(exc.description))
             return
         prefix = f"{name}: "
         message = exc.description.removeprefix(prefix)
-        target.errors = [*target.errors, message]
+        target.errors = [*target.errors, refusal_text(message)]
 
 
 def _json_object_text(text: str | None) -> dict[str, Any]:
@@ -189,14 +198,18 @@ def _json_object_text(text: str | None) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except RecursionError:
-        raise ValidationError(t("dash.inv.json_object")) from None
+        raise ValidationError(_('This must be a JSON object, e.g. {"plan": "pro"}.')) from None
     except ValueError as exc:
         where = getattr(exc, "lineno", None), getattr(exc, "colno", None)
         raise ValidationError(
-            t("dash.inv.json_invalid", line=str(where[0] or 1), column=str(where[1] or 1))
+            _(
+                "This is not valid JSON (line %(line)s, column %(column)s).",
+                line=str(where[0] or 1),
+                column=str(where[1] or 1),
+            )
         ) from None
     if not isinstance(value, dict):
-        raise ValidationError(t("dash.inv.json_object"))
+        raise ValidationError(_('This must be a JSON object, e.g. {"plan": "pro"}.'))
     return value
 
 

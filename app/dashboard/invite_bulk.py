@@ -6,105 +6,22 @@ invitations that send no message are shown once, in the results page."""
 from __future__ import annotations
 
 from flask import current_app, render_template
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.access import refuse_roles_beyond_caller
 from app.dashboard import bp
 from app.dashboard.access import actor, caller, requires
-from app.dashboard.i18n import add_messages
 from app.dashboard.invitation_forms import BulkCreateForm, BulkUploadForm
 from app.errors import DomainError
 from app.extensions import db
 from app.invitations import bulk_csv, creation
 from app.invitations.issued import Issued
 from app.invitations.validation import InvitationInput
-from app.web.i18n import accept_languages
-from app.web.i18n import translate as t
+from app.web.refusals import refusal_text
 
 #: Largest CSV accepted (its signed copy travels back in the confirmation form).
 MAX_CSV_BYTES = 256 * 1024
-
-add_messages(
-    {
-        "en": {
-            "dash.inv.bulk_title": "Invite from a CSV file",
-            "dash.inv.bulk_intro": "The first line of the file names its columns, in any order. "
-            "Known columns:",
-            "dash.inv.bulk_rules": "Separate several groups or roles with a semicolon. expires_in "
-            "is in seconds; notify is true or false (true when empty).",
-            "dash.inv.bulk_limits": "UTF-8, at most {rows} rows and {kb} KB.",
-            "dash.inv.bulk_file": "CSV file",
-            "dash.inv.bulk_check": "Check the file",
-            "dash.inv.bulk_no_file": "Choose a CSV file.",
-            "dash.inv.bulk_not_utf8": "The file is not UTF-8 text. Save it as “CSV UTF-8” and "
-            "try again.",
-            "dash.inv.bulk_too_large": "The file is larger than {kb} KB.",
-            "dash.inv.bulk_too_many": "The file has {rows} rows; at most {limit} are accepted "
-            "at once.",
-            "dash.inv.bulk_empty": "The file has no rows below its header.",
-            "dash.inv.bulk_expired": "The checked file is too old or was altered. Please upload it "
-            "again.",
-            "dash.inv.bulk_preview": "Check before creating",
-            "dash.inv.bulk_preview_intro": "Nothing has been created yet. {good} of {total} rows "
-            "can be created; rows with a problem will be skipped.",
-            "dash.inv.bulk_recheck": "Every row is checked again when it is created, so a row "
-            "can still fail then (for example the same address twice in the file).",
-            "dash.inv.bulk_line": "Line",
-            "dash.inv.bulk_problem": "Check",
-            "dash.inv.bulk_ok": "ready",
-            "dash.inv.bulk_create": "Create {good} invitations",
-            "dash.inv.bulk_nothing": "No row can be created. Correct the file and upload it again.",
-            "dash.inv.bulk_other": "Upload another file",
-            "dash.inv.bulk_results": "Invitations from the CSV file",
-            "dash.inv.bulk_results_intro": "{created} created, {failed} not created.",
-            "dash.inv.bulk_result": "Result",
-            "dash.inv.bulk_link": "Link (shown only now)",
-            "dash.inv.bulk_links_once": "Invitations that send no message show their link here, "
-            "only this once.",
-            "dash.inv.bulk_created": "created",
-            "dash.inv.bulk_failed": "not created",
-        },
-        "de": {
-            "dash.inv.bulk_title": "Aus CSV-Datei einladen",
-            "dash.inv.bulk_intro": "Die erste Zeile der Datei nennt ihre Spalten, in beliebiger "
-            "Reihenfolge. Bekannte Spalten:",
-            "dash.inv.bulk_rules": "Mehrere Gruppen oder Rollen durch Semikolon trennen. "
-            "expires_in in Sekunden; notify ist true oder false (leer: true).",
-            "dash.inv.bulk_limits": "UTF-8, höchstens {rows} Zeilen und {kb} KB.",
-            "dash.inv.bulk_file": "CSV-Datei",
-            "dash.inv.bulk_check": "Datei prüfen",
-            "dash.inv.bulk_no_file": "Wählen Sie eine CSV-Datei.",
-            "dash.inv.bulk_not_utf8": "Die Datei ist kein UTF-8-Text. Speichern Sie sie als „CSV "
-            "UTF-8“ und versuchen Sie es erneut.",
-            "dash.inv.bulk_too_large": "Die Datei ist größer als {kb} KB.",
-            "dash.inv.bulk_too_many": "Die Datei hat {rows} Zeilen; höchstens {limit} werden auf "
-            "einmal angenommen.",
-            "dash.inv.bulk_empty": "Die Datei hat unter der Kopfzeile keine Zeilen.",
-            "dash.inv.bulk_expired": "Die geprüfte Datei ist zu alt oder wurde verändert. Bitte "
-            "laden Sie sie erneut hoch.",
-            "dash.inv.bulk_preview": "Vor dem Erstellen prüfen",
-            "dash.inv.bulk_preview_intro": "Noch wurde nichts erstellt. {good} von {total} Zeilen "
-            "können erstellt werden; Zeilen mit einem Problem werden übersprungen.",
-            "dash.inv.bulk_recheck": "Jede Zeile wird beim Erstellen erneut geprüft und kann dann "
-            "noch scheitern (etwa dieselbe Adresse zweimal in der Datei).",
-            "dash.inv.bulk_line": "Zeile",
-            "dash.inv.bulk_problem": "Prüfung",
-            "dash.inv.bulk_ok": "bereit",
-            "dash.inv.bulk_create": "{good} Einladungen erstellen",
-            "dash.inv.bulk_nothing": "Keine Zeile kann erstellt werden. Korrigieren Sie die Datei "
-            "und laden Sie sie erneut hoch.",
-            "dash.inv.bulk_other": "Andere Datei hochladen",
-            "dash.inv.bulk_results": "Einladungen aus der CSV-Datei",
-            "dash.inv.bulk_results_intro": "{created} erstellt, {failed} nicht erstellt.",
-            "dash.inv.bulk_result": "Ergebnis",
-            "dash.inv.bulk_link": "Link (nur jetzt sichtbar)",
-            "dash.inv.bulk_links_once": "Einladungen, die keine Nachricht senden, zeigen ihren "
-            "Link hier, nur dieses eine Mal.",
-            "dash.inv.bulk_created": "erstellt",
-            "dash.inv.bulk_failed": "nicht erstellt",
-        },
-    }
-)
 
 
 class UnusableFile(DomainError):
@@ -122,7 +39,7 @@ def invitations_bulk():
         text = _uploaded_text(form.file.data)
         rows = _rows(text)
     except DomainError as exc:
-        form.file.errors = [exc.description]
+        form.file.errors = [refusal_text(exc.description)]
         return _upload_page(form, 400)
     checked = [(line, row, _preview(row)) for line, row in rows]
     db.session.rollback()  # the checks only read; nothing may linger in the session
@@ -147,10 +64,13 @@ def invitations_bulk_create():
             raise BadSignature("previewed by someone else")
     except (BadSignature, TypeError, ValueError):
         upload = BulkUploadForm(formdata=None)
-        upload.file.errors = [t("dash.inv.bulk_expired")]
+        upload.file.errors = [
+            _("The checked file is too old or was altered. Please upload it again.")
+        ]
         return _upload_page(upload, 400)
     rows = _rows(text)
-    outcomes = creation.create_each([_item(row) for _, row in rows], actor(), accept_languages())
+    # A row without lang: the invitee's browser (as the invite form's "Automatic").
+    outcomes = creation.create_each([_item(row) for _line, row in rows], actor())
     results = [(line, row, outcome) for (line, row), outcome in zip(rows, outcomes, strict=True)]
     created = sum(1 for *_, outcome in results if isinstance(outcome, Issued))
     return render_template(
@@ -175,14 +95,16 @@ def _upload_page(form: BulkUploadForm, status: int):
 def _uploaded_text(upload) -> str:
     """The uploaded file as text: UTF-8 (a byte order mark is dropped), not too large."""
     if upload is None or not getattr(upload, "filename", None):
-        raise UnusableFile(t("dash.inv.bulk_no_file"))
+        raise UnusableFile(_("Choose a CSV file."))
     content = upload.stream.read(MAX_CSV_BYTES + 1)
     if len(content) > MAX_CSV_BYTES:
-        raise UnusableFile(t("dash.inv.bulk_too_large", kb=str(MAX_CSV_BYTES // 1024)))
+        raise UnusableFile(_("The file is larger than %(kb)s KB.", kb=str(MAX_CSV_BYTES // 1024)))
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UnusableFile(t("dash.inv.bulk_not_utf8")) from None
+        raise UnusableFile(
+            _("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")
+        ) from None
 
 
 def _rows(text: str) -> list[bulk_csv.Row]:
@@ -190,9 +112,15 @@ def _rows(text: str) -> list[bulk_csv.Row]:
     rows = bulk_csv.read_rows(text)
     limit = current_app.config["BULK_INVITATION_LIMIT"]
     if not rows:
-        raise UnusableFile(t("dash.inv.bulk_empty"))
+        raise UnusableFile(_("The file has no rows below its header."))
     if len(rows) > limit:
-        raise UnusableFile(t("dash.inv.bulk_too_many", rows=str(len(rows)), limit=str(limit)))
+        raise UnusableFile(
+            _(
+                "The file has %(rows)s rows; at most %(limit)s are accepted at once.",
+                rows=str(len(rows)),
+                limit=str(limit),
+            )
+        )
     return rows
 
 
@@ -212,7 +140,7 @@ def _preview(row: dict[str, str]) -> DomainError | None:
     if isinstance(item, DomainError):
         return item
     try:
-        creation.check(item, accept_languages())
+        creation.check(item)
     except DomainError as exc:
         return exc
     return None

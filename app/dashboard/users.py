@@ -17,75 +17,11 @@ from app.dashboard.admin_forms import (
     person_label,
     read_cursor,
 )
-from app.dashboard.i18n import add_messages
 from app.models import Account
 from app.pagination import encode_cursor
 
 #: Rows on one page of the list.
 PAGE_SIZE = 50
-
-add_messages(
-    {
-        "en": {
-            "dash.users.search": "Search",
-            "dash.users.q": "Email or name",
-            "dash.users.group": "Group",
-            "dash.users.role": "Role",
-            "dash.users.state": "State",
-            "dash.users.any_state": "Any",
-            "dash.users.enabled": "Enabled",
-            "dash.users.disabled": "Disabled",
-            "dash.users.email": "Email",
-            "dash.users.name": "Name",
-            "dash.users.groups": "Groups",
-            "dash.users.roles": "Roles",
-            "dash.users.none_found": "No user matches.",
-            "dash.users.next_page": "Next page",
-            "dash.users.first_page": "First page",
-            "dash.users.pages": "Pages",
-            "dash.users.back": "All users",
-            "dash.users.sub": "Subject (sub)",
-            "dash.users.verified": "verified",
-            "dash.users.unverified": "not verified",
-            "dash.users.phone": "Mobile number",
-            "dash.users.created": "Created",
-            "dash.users.updated": "Updated",
-            "dash.users.custom_fields": "Registration fields",
-            "dash.users.public_metadata": "Public metadata",
-            "dash.users.nothing": "None",
-            "dash.users.you": "This is you.",
-        },
-        "de": {
-            "dash.users.search": "Suchen",
-            "dash.users.q": "E-Mail oder Name",
-            "dash.users.group": "Gruppe",
-            "dash.users.role": "Rolle",
-            "dash.users.state": "Zustand",
-            "dash.users.any_state": "Alle",
-            "dash.users.enabled": "Aktiv",
-            "dash.users.disabled": "Gesperrt",
-            "dash.users.email": "E-Mail",
-            "dash.users.name": "Name",
-            "dash.users.groups": "Gruppen",
-            "dash.users.roles": "Rollen",
-            "dash.users.none_found": "Kein Benutzer passt.",
-            "dash.users.next_page": "Nächste Seite",
-            "dash.users.first_page": "Erste Seite",
-            "dash.users.pages": "Seiten",
-            "dash.users.back": "Alle Benutzer",
-            "dash.users.sub": "Kennung (sub)",
-            "dash.users.verified": "bestätigt",
-            "dash.users.unverified": "nicht bestätigt",
-            "dash.users.phone": "Mobilnummer",
-            "dash.users.created": "Angelegt",
-            "dash.users.updated": "Geändert",
-            "dash.users.custom_fields": "Registrierungsfelder",
-            "dash.users.public_metadata": "Öffentliche Metadaten",
-            "dash.users.nothing": "Keine",
-            "dash.users.you": "Das sind Sie.",
-        },
-    }
-)
 
 
 @bp.get("/users")

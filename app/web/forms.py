@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
@@ -26,16 +27,16 @@ from app.accounts.validation import MAX_PASSWORD_LENGTH, NAME_LENGTH
 class SignInForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
-    submit = SubmitField("Sign in")
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=320)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    submit = SubmitField(_l("Sign in"))
 
 
 class ForgotPasswordForm(FlaskForm):
     """The address to send a reset link to."""
 
-    email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
-    submit = SubmitField("Send the link")
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=320)])
+    submit = SubmitField(_l("Send the link"))
 
 
 class NewPasswordForm(FlaskForm):
@@ -43,22 +44,22 @@ class NewPasswordForm(FlaskForm):
     is the service's."""
 
     password = PasswordField(
-        "New password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+        _l("New password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
     )
-    submit = SubmitField("Save the password")
+    submit = SubmitField(_l("Save the password"))
 
 
 class ConfirmEmailForm(FlaskForm):
     """The button of an email verification link's page (only its POST verifies)."""
 
-    submit = SubmitField("Confirm my email address")
+    submit = SubmitField(_l("Confirm my email address"))
 
 
 class ConsentForm(FlaskForm):
     """Allow or deny a third-party client."""
 
-    allow = SubmitField("Allow")
-    deny = SubmitField("Deny")
+    allow = SubmitField(_l("Allow"))
+    deny = SubmitField(_l("Deny"))
 
 
 class LogoutForm(FlaskForm):
@@ -68,8 +69,8 @@ class LogoutForm(FlaskForm):
     client_id = HiddenField()
     post_logout_redirect_uri = HiddenField()
     state = HiddenField()
-    confirm = SubmitField("Sign out")
-    cancel = SubmitField("Stay signed in")
+    confirm = SubmitField(_l("Sign out"))
+    cancel = SubmitField(_l("Stay signed in"))
 
 
 class RegistrationForm(FlaskForm):
@@ -79,14 +80,14 @@ class RegistrationForm(FlaskForm):
     the same message.
     """
 
-    email = EmailField("Email", validators=[Optional(), Length(max=320)])
-    phone_number = TelField("Mobile number", validators=[Optional(), Length(max=32)])
-    given_name = StringField("Given name", validators=[Optional(), Length(max=NAME_LENGTH)])
-    family_name = StringField("Family name", validators=[Optional(), Length(max=NAME_LENGTH)])
+    email = EmailField(_l("Email"), validators=[Optional(), Length(max=320)])
+    phone_number = TelField(_l("Mobile number"), validators=[Optional(), Length(max=32)])
+    given_name = StringField(_l("Given name"), validators=[Optional(), Length(max=NAME_LENGTH)])
+    family_name = StringField(_l("Family name"), validators=[Optional(), Length(max=NAME_LENGTH)])
     password = PasswordField(
-        "Password", validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+        _l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
     )
-    submit = SubmitField("Create account")
+    submit = SubmitField(_l("Create account"))
 
     def error_messages(self) -> dict[str, list[str]]:
         """Errors by field name; errors about the whole form under ``form``."""

@@ -12,10 +12,11 @@ from flask import Blueprint, redirect, render_template, url_for
 from app.invitations import links, service, states
 from app.models import Invitation, utcnow
 from app.web.i18n import set_locale
+from app.web.registration_context import EXPLANATIONS, chosen_lang
 
 bp = Blueprint("invite_links", __name__)
 
-#: Message key (its explanation is ``<key>_hint``) and status of each page a link can show.
+#: EXPLANATIONS key and status of each page a link can show.
 PAGES: dict[str, tuple[str, int]] = {
     "unknown": ("invite_link_invalid", 404),
     "link_expired": ("invite_link_expired", 410),
@@ -30,8 +31,8 @@ PAGES: dict[str, tuple[str, int]] = {
 @bp.get("/i/<path:token>")
 def short_link(token: str):
     """Redirect a usable invitation to its landing URL; explain any other."""
-    set_locale()
     invitation = service.find_by_token(token)
+    set_locale(lang=chosen_lang(invitation))
     if invitation is None:
         return _page("unknown")
     state = service.state_of(invitation)
@@ -45,8 +46,11 @@ def short_link(token: str):
 
 
 def _page(reason: str, sign_in_url: str | None = None):
-    key, status = PAGES[reason]
-    return render_template("web/invitation_link.html", key=key, sign_in_url=sign_in_url), status
+    title, hint = EXPLANATIONS[PAGES[reason][0]]
+    html = render_template(
+        "web/invitation_link.html", title=title, hint=hint, sign_in_url=sign_in_url
+    )
+    return html, PAGES[reason][1]
 
 
 def _sign_in_url(invitation: Invitation) -> str:

@@ -20,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 
 from app.accounts import password_links
 from app.accounts.errors import AccountError
@@ -28,7 +29,7 @@ from app.crypto import hash_secret
 from app.extensions import limiter
 from app.models import PasswordToken
 from app.web.forms import ForgotPasswordForm, NewPasswordForm, SignInForm
-from app.web.i18n import set_locale, translate
+from app.web.i18n import set_locale
 
 bp = Blueprint("password", __name__, url_prefix="/password")
 #: The flashed note that lets /password/changed say so (once, to this browser).
@@ -95,7 +96,10 @@ def reset(token: str):
             return _unusable()
         except AccountError:
             form.password.errors.append(
-                translate("password_too_short", min=str(MIN_PASSWORD_LENGTH))
+                _(
+                    "Please choose a password of at least %(min)s characters.",
+                    min=MIN_PASSWORD_LENGTH,
+                )
             )
         else:
             flash(_CHANGED)
@@ -113,7 +117,10 @@ def changed():
         "web/sign_in.html",
         form=SignInForm(),
         action=url_for("web.sign_in"),
-        notice=translate("password_changed"),
+        notice=_(
+            "Your password was changed, and you were signed out everywhere. Sign in with "
+            "your new password."
+        ),
     )
     return html
 

@@ -36,8 +36,7 @@ from app.errors import DomainError
 from app.extensions import csrf, limiter
 from app.oauth import authorization
 from app.oauth import interaction as pauses
-from app.web.i18n import set_locale
-from app.web.registration_context import hosted
+from app.web.registration_context import EXPLANATIONS, hosted, set_context_locale
 from app.web.registration_pages import expired_page, show
 from app.web.registration_submit import (
     Failure,
@@ -118,5 +117,6 @@ def decline():
         return jsonify(continue_url=response.location) if as_json else response
     if as_json:
         return jsonify(state="rejected")
-    set_locale(ctx.invitation.lang)
-    return render_template("web/invitation_link.html", key="invite_declined"), 200
+    set_context_locale(ctx)
+    title, hint = EXPLANATIONS["invite_declined"]
+    return render_template("web/invitation_link.html", title=title, hint=hint), 200

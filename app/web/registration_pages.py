@@ -13,14 +13,19 @@ from app.accounts.sessions import current_session
 from app.accounts.validation import MIN_PASSWORD_LENGTH
 from app.security import allow_form_redirect_to
 from app.web.forms import RegistrationForm, SignInForm, registration_form
-from app.web.i18n import set_locale, translate
-from app.web.registration_context import INVITATION_UNUSABLE, REFUSALS, Context
+from app.web.i18n import set_locale
+from app.web.registration_context import (
+    EXPLANATIONS,
+    INVITATION_UNUSABLE,
+    REFUSALS,
+    Context,
+    set_context_locale,
+)
 
 
 def show(ctx: Context, form: RegistrationForm | None = None, status: int = 200):
     """The registration form, or the page that explains why there is none."""
-    ui_locales = ctx.step.ui_locales if ctx.step else ""
-    set_locale(" ".join(filter(None, [ui_locales, getattr(ctx.invitation, "lang", None)])))
+    set_context_locale(ctx)
     reason = ctx.refusal()
     if reason == "invite_accepted" and ctx.interaction is not None:
         if _signed_in_as_invitee(ctx):
@@ -72,21 +77,24 @@ def _sign_in_instead_page(ctx: Context):
     html = render_template(
         "web/sign_in.html",
         form=SignInForm(email=email),
-        action=url_for("web.interaction_login", uid=ctx.interaction.uid),
+        # invite_id keeps the invitation's language on the answer (app/web/views.py).
+        action=url_for("web.interaction_login", uid=ctx.interaction.uid, invite_id=ctx.token),
         client=ctx.client,
-        notice=translate("invite_accepted_hint"),
+        notice=EXPLANATIONS["invite_accepted"][1],
     )
     return html, 200
 
 
 def _refusal_page(ctx: Context, reason: str):
     key, status = REFUSALS[reason]
+    title, hint = EXPLANATIONS[key]
     offer_registration = reason in INVITATION_UNUSABLE and (
         registration.may_register_without_invitation(ctx.client)
     )
     html = render_template(
         "web/registration_refused.html",
-        key=key,
+        title=title,
+        hint=hint,
         ctx=ctx,
         offer_registration=offer_registration,
         offer_sign_in=reason != "invite_other_client",

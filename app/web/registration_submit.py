@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
@@ -29,20 +30,43 @@ from app.oauth import authorization
 from app.oauth import interaction as pauses
 from app.security import refuse_cross_site_request
 from app.web.forms import JsonBodyError, RegistrationForm, registration_form
-from app.web.i18n import set_locale, translate
-from app.web.registration_context import REFUSALS, Context, hosted, in_interaction
+from app.web.i18n import set_locale
+from app.web.refusals import refusal_text
+from app.web.registration_context import (
+    EXPLANATIONS,
+    REFUSALS,
+    Context,
+    hosted,
+    in_interaction,
+    set_context_locale,
+)
 from app.web.registration_pages import allow_continuing, show
+
+ALREADY_REGISTERED = _l(
+    "An account was already created in this sign-in request. Continue to carry on with it."
+)
+EXPIRED = _l(
+    "This sign-in request has expired or belongs to another browser. Please go back to the "
+    "application and try again."
+)
+FORM_EXPIRED = _l(
+    "The form expired or was not sent from this site; please reload the page and try again."
+)
+INVITATION_JUST_USED = _l(
+    "This invitation has just been used to create an account. If that was you, sign in."
+)
 
 
 class Failure(Exception):
     """A refused registration request, shown as a page or a JSON error.
 
-    ``continue_url`` is where the person can carry on, if anywhere: after losing a
-    race for the invitation (or submitting twice), the paused request, which then
-    asks them to sign in.
+    ``description`` is translated when shown (a lazy string: the page's language may
+    be chosen after the Failure is made). ``continue_url`` is where the person can
+    carry on, if anywhere: after losing a race for the invitation (or submitting
+    twice), the paused request, which then asks them to sign in.
     """
 
-    def __init__(self, status: int, code: str, description: str, continue_url: str | None = None):
+    def __init__(self, status: int, code: str, description, continue_url: str | None = None):
         super().__init__(description)
         self.status, self.code, self.description = status, code, description
         self.continue_url = continue_url
@@ -53,11 +77,14 @@ def submitted_context(as_json: bool) -> Context | Response:
     request is no longer valid (the client hears why)."""
     token = request.args.get("invite_id") or request.headers.get("invite_id")
     uid = request.args.get("interaction")
+    set_locale()  # the browser's, until the context is known
     if uid is None:
         check_csrf(as_json)
         return hosted(token)
     paused = pauses.load(uid, browser_secret())
-    already = Failure(409, "already_registered", _text("already_registered"), _resume_url(uid))
+    if paused is not None:
+        set_locale(paused.params.get("ui_locales"))
+    already = Failure(409, "already_registered", ALREADY_REGISTERED, _resume_url(uid))
     if paused is not None and paused.login_at is not None:
         # Registered (or signed in) for it already, e.g. the form sent again with the
         # back button: saying so changes nothing, so it needs no CSRF token (signing
@@ -65,7 +92,7 @@ def submitted_context(as_json: bool) -> Context | Response:
         raise already
     check_csrf(as_json)
     if paused is None:
-        raise Failure(400, "interaction_expired", _text("expired"))
+        raise Failure(400, "interaction_expired", EXPIRED)
     outcome = authorization.resume(paused, current_session())
     if isinstance(outcome, Response):
         return outcome  # the stored request is no longer valid: the client hears why
@@ -95,7 +122,7 @@ def check_csrf(as_json: bool) -> None:
         refuse_cross_site_request()
         validate_csrf(request.form.get("csrf_token"))
     except (ValidationError, CSRFError):
-        raise Failure(400, "csrf_failed", _text("form_expired")) from None
+        raise Failure(400, "csrf_failed", FORM_EXPIRED) from None
 
 
 def _public_url(endpoint: str, **values) -> str:
@@ -113,6 +140,7 @@ def _origin(url: str) -> str:
 def register(ctx: Context, as_json: bool):
     """Create the account (accepting the invitation), sign in, and answer with where to
     continue; the form again (or JSON errors) when the input is refused."""
+    set_context_locale(ctx)
     if ctx.refusal() is not None:
         raise refused(ctx)
     specs = registration_fields()
@@ -135,16 +163,14 @@ def register(ctx: Context, as_json: bool):
     except AccountError as exc:
         name = exc.extra.get("field")
         if name in form:
-            form[name].errors = [exc.description]
+            form[name].errors = [refusal_text(exc.description)]
         else:
-            form.form_errors.append(exc.description)
+            form.form_errors.append(refusal_text(exc.description))
         return _invalid(ctx, form, as_json, status=exc.status, code=exc.code)
     except registration.InvitationUnusable as exc:
         # Lost a race, perhaps to this very browser's first click: the paused request
         # now offers sign-in (or carries on, once the winner has signed this browser in).
-        raise Failure(
-            exc.status, exc.code, _text("invite_just_used"), _continue_after(ctx)
-        ) from None
+        raise Failure(exc.status, exc.code, INVITATION_JUST_USED, _continue_after(ctx)) from None
     start_session(account)
     target = _continue_url(ctx)
     if as_json:
@@ -192,7 +218,7 @@ def refused(ctx: Context) -> Failure:
     reason = ctx.refusal() or "invite_unknown"
     key, status = REFUSALS[reason]
     after = _continue_after(ctx) if reason == "invite_accepted" else None
-    return Failure(status, reason, _text(key), after)
+    return Failure(status, reason, EXPLANATIONS[key][0], after)
 
 
 def _continue_after(ctx: Context) -> str:
@@ -204,19 +230,13 @@ def _continue_after(ctx: Context) -> str:
 def failure_response(failure: Failure, as_json: bool):
     """The refusal as a JSON error or as a page."""
     if as_json:
-        body = {"error": failure.code, "error_description": failure.description}
+        body = {"error": failure.code, "error_description": str(failure.description)}
         if failure.continue_url:
             body["continue_url"] = failure.continue_url
         return jsonify(body), failure.status
-    set_locale()
     html = render_template(
         "web/registration_failed.html",
-        description=failure.description,
+        description=refusal_text(failure.description),
         continue_url=failure.continue_url,
     )
     return html, failure.status
-
-
-def _text(key: str) -> str:
-    set_locale()
-    return translate(key)

@@ -6,6 +6,9 @@ import math
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app import events
 from app.accounts.authentication import authenticate
@@ -17,11 +20,22 @@ from app.oauth import authorization
 from app.oauth import interaction as pauses
 from app.security import allow_form_redirect_to
 from app.web.forms import ConsentForm, SignInForm
-from app.web.i18n import set_locale, translate
-from app.web.registration_context import in_interaction
+from app.web.i18n import set_locale
+from app.web.registration_context import in_interaction, set_context_locale
 from app.web.registration_pages import expired_page, show
 
 bp = Blueprint("web", __name__)
+
+#: What the consent page says each scope gives the client (others are shown as named).
+SCOPES = {
+    "openid": _l("Your identity (a stable identifier)"),
+    "profile": _l("Your name"),
+    "email": _l("Your email address"),
+    "phone": _l("Your phone number"),
+    "offline_access": _l("Access while you are away"),
+    "groups": _l("The groups you belong to"),
+    "roles": _l("Your roles"),
+}
 
 
 def _sign_in_limit() -> str:
@@ -58,11 +72,19 @@ def _check_credentials(form: SignInForm) -> Account | None:
         account = authenticate(form.email.data, form.password.data)
     except TooManyFailures as exc:
         g.retry_after = exc.retry_after
-        minutes = str(math.ceil(exc.retry_after / 60))
-        form.password.errors.append(translate("too_many_failures", minutes=minutes))
+        minutes = math.ceil(exc.retry_after / 60)
+        form.password.errors.append(
+            ngettext(
+                "Too many failed attempts for this email address. "
+                "Please try again in %(num)d minute.",
+                "Too many failed attempts for this email address. "
+                "Please try again in %(num)d minutes.",
+                minutes,
+            )
+        )
         return None
     if account is None:
-        form.password.errors.append(translate("bad_credentials"))
+        form.password.errors.append(_("That email and password do not match an account."))
     return account
 
 
@@ -131,7 +153,7 @@ def interaction_login(uid: str):
         return outcome
     if outcome.name not in (pauses.LOGIN, pauses.REGISTER):  # no sign-in is asked for
         return authorization.back_to(paused)
-    set_locale(outcome.ui_locales)
+    _set_step_locale(outcome)
     form = SignInForm()
     if form.validate_on_submit():
         account = _check_credentials(form)
@@ -156,12 +178,21 @@ def interaction_consent(uid: str):
     return authorization.decide(paused, browser, allow=bool(form.allow.data))
 
 
+def _set_step_locale(step: authorization.Step) -> None:
+    """The step's language; signing in from the registration page of an accepted
+    invitation (its form carries ``invite_id``) keeps that page's language."""
+    if step.name == pauses.REGISTER:
+        set_context_locale(in_interaction(step, request.args.get("invite_id")))
+    else:
+        set_locale(step.ui_locales)
+
+
 def _render_step(step: authorization.Step):
     if step.name == pauses.REGISTER:
         return show(in_interaction(step, request.args.get("invite_id")))
+    set_locale(step.ui_locales)
     if step.name == pauses.LOGIN:
         return _sign_in_page(step)
-    set_locale(step.ui_locales)
     allow_form_redirect_to(step.redirect_uri)
     action = url_for("web.interaction_consent", uid=step.interaction.uid)
     html = render_template(
@@ -169,14 +200,13 @@ def _render_step(step: authorization.Step):
         form=ConsentForm(),
         action=action,
         client=step.client,
-        scopes=step.scope.split(),
+        scopes=[SCOPES.get(scope, scope) for scope in step.scope.split()],
         account=current_account(),
     )
     return html
 
 
 def _sign_in_page(step: authorization.Step, form: SignInForm | None = None, status: int = 200):
-    set_locale(step.ui_locales)
     allow_form_redirect_to(step.redirect_uri)
     form = form or SignInForm(email=step.login_hint or None)
     action = url_for("web.interaction_login", uid=step.interaction.uid)

@@ -260,7 +260,7 @@ def test_invalid_email_is_a_400_next_to_the_field_and_writes_nothing(app, admin)
     response = post_form(admin, NEW, {"email": "not-an-address", "given_name": "Ada"})
     assert response.status_code == 400
     text = text_of(response)
-    assert re.search(r'id="email-error">invalid email address', text)
+    assert re.search(r'id="email-error">This is not a valid email address', text)
     assert 'value="Ada"' in text  # what was typed is kept
     assert row_counts(app) == before
 
@@ -362,7 +362,7 @@ def test_bulk_preview_checks_every_row_and_writes_nothing(app, admin, rp, catalo
         ("6", False),
     ]
     assert "unknown groups: nope" in text
-    assert "invalid email address" in text
+    assert "email: This is not a valid email address" in text
     assert "expires_in: not a whole number of seconds: 'soon'" in text
     assert "Create 2 invitations" in text
 

@@ -116,7 +116,7 @@ def test_bulk_retry_asks_first_then_retries(app, browser, item):
     review = browser.get(f"{PAGE}/retry?since=24h&kind=email")
     assert review.status_code == 200
     html = review.get_data(as_text=True)
-    assert "Retry 1 dead items?" in html
+    assert "Retry 1 dead item?" in html
     assert row_counts(app) == before and _state(app, recent) == "dead"
 
     retried = browser.post(
@@ -124,7 +124,7 @@ def test_bulk_retry_asks_first_then_retries(app, browser, item):
     )
     assert retried.status_code == 303 and retried.location.endswith(PAGE)
     assert _state(app, recent) == "pending" and _state(app, old) == "dead"
-    assert "1 dead items are pending again." in browser.get(PAGE).get_data(as_text=True)
+    assert "1 dead item is pending again." in browser.get(PAGE).get_data(as_text=True)
 
 
 def test_bulk_retry_refuses_without_csrf_or_with_an_unknown_choice(app, browser, item):
