@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from babel import Locale, UnknownLocaleError, dates
 from flask import Flask, current_app
 from jinja2 import (
     Environment,
@@ -59,41 +60,6 @@ SAMPLES: dict[str, str] = {
 }
 
 _EXTENSION = "vestibule.messages"
-
-MONTHS = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "de": (
-        "Januar",
-        "Februar",
-        "März",
-        "April",
-        "Mai",
-        "Juni",
-        "Juli",
-        "August",
-        "September",
-        "Oktober",
-        "November",
-        "Dezember",
-    ),
-}
-DATE_FORMATS = {
-    "en": "{day} {month} {year}, {time} UTC",
-    "de": "{day}. {month} {year}, {time} Uhr UTC",
-}
 
 
 class UnknownMessage(LookupError):
@@ -165,16 +131,19 @@ def variables_of(key: str) -> frozenset[str]:
 
 
 def format_datetime(moment: datetime, lang: str) -> str:
-    """A date and time in UTC written the way ``lang`` writes it (ISO 8601 otherwise)."""
+    """A date and time in UTC as ``lang`` writes them (Babel's CLDR data): "March 5, 2026,
+    2:03 PM UTC", "5. März 2026, 14:03 UTC"; ISO 8601 for a language Babel lacks."""
     moment = moment.astimezone(UTC)
-    if lang not in DATE_FORMATS:
+    try:
+        locale = Locale.parse(lang)
+    except (ValueError, UnknownLocaleError):
         return moment.strftime("%Y-%m-%d %H:%M UTC")
-    return DATE_FORMATS[lang].format(
-        day=moment.day,
-        month=MONTHS[lang][moment.month - 1],
-        year=moment.year,
-        time=moment.strftime("%H:%M"),
-    )
+    date = dates.format_date(moment, "long", locale=locale)
+    # CLDR puts a narrow no-break space before "PM"; plain-text mail shows a space best.
+    time = dates.format_time(moment, "short", tzinfo=UTC, locale=locale).replace("\u202f", " ")
+    # How the language joins a date and a time, as Babel's own format_datetime does.
+    joined = dates.get_datetime_format("long", locale=locale).replace("'", "")
+    return joined.replace("{0}", time).replace("{1}", date) + " UTC"
 
 
 # -- the start-up check ----------------------------------------------------------------

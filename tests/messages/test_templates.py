@@ -81,11 +81,13 @@ def test_a_missing_variable_is_an_error(bare_app):
 
 
 def test_dates_are_written_for_the_language():
-    """expires_at reads naturally in English and German, ISO otherwise."""
+    """expires_at is written as the message's language writes dates (Babel's CLDR
+    data), ISO 8601 for a language Babel does not know."""
     moment = datetime(2026, 3, 5, 14, 3, tzinfo=UTC)
-    assert format_datetime(moment, "en") == "5 March 2026, 14:03 UTC"
-    assert format_datetime(moment, "de") == "5. März 2026, 14:03 Uhr UTC"
-    assert format_datetime(moment, "fr") == "2026-03-05 14:03 UTC"
+    assert format_datetime(moment, "en") == "March 5, 2026, 2:03 PM UTC"
+    assert format_datetime(moment, "de") == "5. März 2026, 14:03 UTC"
+    assert format_datetime(moment, "fr") == "5 mars 2026, 14:03 UTC"
+    assert format_datetime(moment, "xx") == "2026-03-05 14:03 UTC"
 
 
 @pytest.fixture
