@@ -267,6 +267,29 @@ def invite(app, actor: str = "test", **fields) -> InvitationInfo:
         )
 
 
+def set_invitation_state(app, invitation_id: str, state: str) -> None:
+    """Move an invitation into ``state`` the way the domain does (``expired``: its
+    lifetime ended a minute ago)."""
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.invitations import service
+    from app.models import Invitation, utcnow
+
+    with app.app_context():
+        row = service.find(invitation_id)
+        if state == "revoked":
+            service.revoke(invitation_id, "test")
+        elif state == "rejected":
+            service.reject(row, "invitee")
+        elif state == "accepted":
+            service.accept(row, "sub-123", "invitee")
+            db.session.commit()
+    if state == "expired":
+        past = utcnow() - timedelta(minutes=1)
+        update_rows(app, Invitation, {"public_id": invitation_id}, expires_at=past)
+
+
 # -- Added for the invitation domain and admin API tests (tests/invitations, tests/api) ---
 
 

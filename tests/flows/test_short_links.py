@@ -10,7 +10,14 @@ from sqlalchemy import select
 from app.extensions import db
 from app.invitations import service
 from app.models import Invitation, utcnow
-from tests.helpers import INITIATE_LOGIN_URI, ISSUER, invite, row_counts, update_rows
+from tests.helpers import (
+    INITIATE_LOGIN_URI,
+    ISSUER,
+    invite,
+    row_counts,
+    set_invitation_state,
+    update_rows,
+)
 
 
 @pytest.fixture
@@ -35,21 +42,6 @@ def snapshot(app) -> tuple:
     with app.app_context():
         rows = db.session.execute(select(Invitation.__table__).order_by(Invitation.id)).all()
         return row_counts(app), [tuple(row) for row in rows]
-
-
-def set_state(app, invitation_id: str, state: str) -> None:
-    """Move the invitation into ``state`` the way the domain does."""
-    with app.app_context():
-        row = service.find(invitation_id)
-        if state == "revoked":
-            service.revoke(invitation_id, "test")
-        elif state == "rejected":
-            service.reject(row, "invitee")
-        elif state == "accepted":
-            service.accept(row, "sub-123", "invitee")
-            db.session.commit()
-    if state == "expired":
-        update_rows(app, Invitation, {"public_id": invitation_id}, expires_at=past())
 
 
 def past():
@@ -100,7 +92,7 @@ def test_opening_the_link_changes_nothing(app, client, invitation):
 
 def test_opening_an_expired_pending_invitation_does_not_expire_it(app, client, invitation):
     """A pending invitation past its expiry shows the page but stays stored as it was."""
-    set_state(app, invitation.id, "expired")
+    set_invitation_state(app, invitation.id, "expired")
     before = snapshot(app)
     assert client.get(path_of(invitation.short_link)).status_code == 410
     assert snapshot(app) == before
@@ -140,7 +132,7 @@ def test_terminal_invitation_link_is_410_with_its_explanation(
     app, client, invitation, state, heading, explanation
 ):
     """Revoked, rejected and expired invitations answer 410 with a page that says so."""
-    set_state(app, invitation.id, state)
+    set_invitation_state(app, invitation.id, state)
     response = client.get(path_of(invitation.short_link))
     assert response.status_code == 410
     page = response.get_data(as_text=True)
@@ -150,7 +142,7 @@ def test_terminal_invitation_link_is_410_with_its_explanation(
 
 def test_stored_expired_invitation_link_is_410(app, client, invitation):
     """An invitation marked expired by the sweep shows the expired page too."""
-    set_state(app, invitation.id, "expired")
+    set_invitation_state(app, invitation.id, "expired")
     with app.app_context():
         assert service.expire_due() == 1
         assert service.find(invitation.id).state == "expired"
@@ -161,7 +153,7 @@ def test_stored_expired_invitation_link_is_410(app, client, invitation):
 
 def test_accepted_invitation_offers_sign_in_at_the_client(app, client, invitation):
     """An accepted invitation's link says it was used and links to the client's login route."""
-    set_state(app, invitation.id, "accepted")
+    set_invitation_state(app, invitation.id, "accepted")
     response = client.get(path_of(invitation.short_link))
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -173,7 +165,7 @@ def test_accepted_invitation_offers_sign_in_at_the_client(app, client, invitatio
 def test_accepted_client_less_invitation_offers_vestibule_sign_in(app, client):
     """Without a client, the accepted invitation's page links to /login."""
     invitation = invite(app, email="solo@example.com")
-    set_state(app, invitation.id, "accepted")
+    set_invitation_state(app, invitation.id, "accepted")
     response = client.get(path_of(invitation.short_link))
     assert response.status_code == 200
     assert 'href="/login"' in response.get_data(as_text=True)
@@ -193,7 +185,7 @@ def test_pages_in_german_with_accept_language(app, client, invitation):
 
 def test_pages_carry_the_security_headers(app, client, invitation):
     """The explanation pages are not cacheable and not frameable."""
-    set_state(app, invitation.id, "revoked")
+    set_invitation_state(app, invitation.id, "revoked")
     response = client.get(path_of(invitation.short_link))
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Frame-Options"] == "DENY"
