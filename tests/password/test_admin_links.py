@@ -209,7 +209,7 @@ def test_cli_by_sub_emails_the_link(app, cli, person):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["nobody@example.com"], "no user"),
+        (["nobody@example.com"], "no account"),
         (["ada@example.com", "--expires-in", "5"], "expires_in"),
         (["ada@example.com", "--lang", "fr"], "lang"),
         (["ada\x00@example.com"], "NUL"),
