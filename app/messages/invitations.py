@@ -63,7 +63,8 @@ def delivered_to(invitation: Invitation) -> set[str]:
 
 
 def invitation_variables(invitation: Invitation, link: str, lang: str) -> dict[str, str]:
-    """The template variables of spec §5 for ``invitation`` with its short ``link``.
+    """The template variables of spec §5 for ``invitation`` with its short ``link``, and
+    ``app_name``: what the person is invited to.
 
     ``expires_at`` is when the link in the message stops working: the short link's
     end (7 days by default) or the invitation's, whichever comes first.
@@ -73,6 +74,7 @@ def invitation_variables(invitation: Invitation, link: str, lang: str) -> dict[s
         "name": invitation.given_name or invitation.email or invitation.mobile_number or "",
         "invite_link": link,
         "invited_by": inviter_name(invitation.invited_by),
+        "app_name": app_name(invitation),
         "account_name": current_app.config["ACCOUNT_NAME"],
         "expires_at": format_datetime(link_ends, lang),
     }
@@ -90,6 +92,13 @@ def inviter_name(actor: str) -> str:
     elif kind == "client":
         name = db.session.scalar(select(Client.name).where(Client.client_id == ident))
     return name or current_app.config["ACCOUNT_NAME"]
+
+
+def app_name(invitation: Invitation) -> str:
+    """What ``invitation`` invites to: its client's name, else ACCOUNT_NAME (an invitation
+    without a client lands on our own pages)."""
+    client = invitation.client
+    return (client.name if client is not None else None) or current_app.config["ACCOUNT_NAME"]
 
 
 def _language(invitation: Invitation) -> str:

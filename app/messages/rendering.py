@@ -34,9 +34,10 @@ from config import ConfigurationError
 SUBJECT, TEXT, HTML, SMS = "subject.txt", "body.txt", "body.html", "sms.txt"
 FILES = (SUBJECT, TEXT, HTML, SMS)
 
-#: The variables of an invitation message (spec §5).
+#: The variables of an invitation message (spec §5), and ``app_name``: what the person
+#: is invited to (the client's name, or ACCOUNT_NAME for an invitation without one).
 INVITATION_VARIABLES = frozenset(
-    {"name", "invite_link", "invited_by", "account_name", "expires_at"}
+    {"name", "invite_link", "invited_by", "app_name", "account_name", "expires_at"}
 )
 #: What each message key's templates may use; a key not listed here (an operator's
 #: own invitation template) gets the invitation's. A new message key with other
@@ -55,6 +56,7 @@ SAMPLES: dict[str, str] = {
     "set_link": "https://vestibule.example/password/set/sample-token",
     "verify_link": "https://vestibule.example/verify/email/sample-token",
     "invited_by": "Grace Hopper",
+    "app_name": "Shop",
     "account_name": "Vestibule",
     "expires_at": "5 December 2026, 14:03 UTC",
 }

@@ -34,7 +34,7 @@ def test_german_invitation_arrives_with_a_working_short_link(app, client, smtp, 
     assert received.rcpt_tos == ["ada@example.com"]
     assert received.mail_from == "no-reply@vestibule.test"
     message = received.message
-    assert message["Subject"] == "Back office hat Sie zu Vestibule eingeladen"
+    assert message["Subject"] == "Back office hat Sie zu Test RP eingeladen"
     assert message["To"] == "ada@example.com"
     assert message["From"] == "Vestibule <no-reply@vestibule.test>"
     assert message["Message-ID"] == f"<{outbox(app)[0].public_id}@vestibule.test>"
@@ -188,10 +188,13 @@ def test_inviter_is_named_after_the_person_who_invited(app, client, smtp, person
     assert smtp.messages[0].message["Subject"] == "Ada Lovelace invited you to Vestibule"
 
 
-def test_account_name_setting_is_used(app, smtp, invite, monkeypatch):
-    """ACCOUNT_NAME names what people are invited to."""
+def test_account_name_setting_is_used(app, client, smtp, admin_headers, monkeypatch):
+    """ACCOUNT_NAME names what an invitation without a client invites to."""
     monkeypatch.setitem(app.config, "ACCOUNT_NAME", "Acme Portal")
-    invite(email="ada@example.com", lang="en")
+    response = client.post(
+        INVITATIONS, json={"email": "ada@example.com", "lang": "en"}, headers=admin_headers
+    )
+    assert response.status_code == 201, response.json
     run_worker(app)
     assert smtp.messages[0].message["Subject"] == "Back office invited you to Acme Portal"
 

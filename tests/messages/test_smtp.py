@@ -114,4 +114,4 @@ def test_queue_email_renders_into_the_callers_transaction(app, smtp):
         db.session.commit()
     run_worker(app)
     [received] = smtp.messages
-    assert received.message["Subject"] == "Grace Hopper invited you to Vestibule"
+    assert received.message["Subject"] == "Grace Hopper invited you to Shop"

@@ -70,7 +70,7 @@ def test_subject_is_always_one_line(bare_app):
     values = {**SAMPLES, "invited_by": "Eve\r\nBcc: victim@example.com"}
     with bare_app.app_context():
         subject = render("invite_user", "en", values).subject
-    assert subject == "Eve Bcc: victim@example.com invited you to Vestibule"
+    assert subject == "Eve Bcc: victim@example.com invited you to Shop"
 
 
 def test_a_missing_variable_is_an_error(bare_app):
