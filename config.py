@@ -166,6 +166,14 @@ class AccountSettings:
     REGISTRATION_FIELDS: list = _env_json("REGISTRATION_FIELDS", [])
     #: Seconds an email verification link works (7 days).
     EMAIL_VERIFICATION_LIFETIME = _env_int("EMAIL_VERIFICATION_LIFETIME", 7 * 24 * 3600)
+    #: Whether the authorization flow pauses at "check your email" until the signed-in
+    #: person's email is verified (default off: clients see ``email_verified`` and
+    #: decide). The page says where the link went and offers to send it again.
+    REQUIRE_VERIFIED_EMAIL: bool = _env_bool("REQUIRE_VERIFIED_EMAIL", False)
+    #: Seconds a mobile number's SMS code works (10 minutes), and the wrong codes it
+    #: takes before it stops working (5).
+    PHONE_CODE_LIFETIME = _env_int("PHONE_CODE_LIFETIME", 600)
+    PHONE_CODE_ATTEMPTS = _env_int("PHONE_CODE_ATTEMPTS", 5)
     #: Seconds a "forgot your password?" link works (1 hour), and an administrator's
     #: set-password link unless issued with ``expires_in`` (7 days; at most 30 days).
     PASSWORD_RESET_LIFETIME = _env_int("PASSWORD_RESET_LIFETIME", 3600)
@@ -320,6 +328,15 @@ class RateLimitSettings:
     #: Reset emails one address may be sent (on top of the per-client-address limit of
     #: SIGN_IN_RATE_LIMIT), so nobody can flood a person's mailbox.
     PASSWORD_RESET_ADDRESS_RATE_LIMIT = "5 per hour"
+    #: Verification messages (an email link sent again, an SMS code) one account may
+    #: ask for, each kind counted apart, and all accounts from one client address.
+    VERIFICATION_RATE_LIMIT: str = _env("VERIFICATION_RATE_LIMIT", "5 per hour") or ""
+    VERIFICATION_CLIENT_RATE_LIMIT: str = (
+        _env("VERIFICATION_CLIENT_RATE_LIMIT", "20 per hour") or ""
+    )
+    #: The account page's other forms (profile, sessions, applications) per client
+    #: address; those that check a password count under SIGN_IN_RATE_LIMIT instead.
+    ACCOUNT_RATE_LIMIT: str = _env("ACCOUNT_RATE_LIMIT", "30 per minute") or ""
 
 
 class OperationsSettings:

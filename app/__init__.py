@@ -107,6 +107,7 @@ def _create_sqlite_directory(url: str | None) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.oauth.views import bp as oauth_bp
+    from app.web.account import bp as account_bp
     from app.web.invite_links import bp as invite_links_bp
     from app.web.password import bp as password_bp
     from app.web.registration import bp as registration_bp
@@ -119,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(registration_bp)
     app.register_blueprint(password_bp)
     app.register_blueprint(verification_bp)
+    app.register_blueprint(account_bp)
     from app.api import init_api
 
     init_api(app)

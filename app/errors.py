@@ -65,16 +65,23 @@ def _error_code(exc: HTTPException) -> str:
     }.get(exc.code or 500, "server_error")
 
 
-def error_page(error: str, description: str | None, status: int = 400):
-    """The HTML error page (never a redirect): what happened in the page's language, and
-    the error code with a safe explanation (a refusal we word is translated too)."""
+def error_page(error: str, description: str | None, status: int = 400, problem: str | None = None):
+    """The HTML error page (never a redirect): what happened in the page's language.
+
+    ``problem`` names what is wrong with an authorization request that cannot go on
+    (the page words it: templates/oauth/error.html); its error code and description
+    are then shown as they are, for the application's developers. Otherwise the page
+    explains itself by status, or by ``description`` (a refusal we word, translated).
+    """
     from app.web.refusals import refusal_text
 
-    shown = refusal_text(description) if description else None
+    shown = refusal_text(description) if description and problem is None else None
     html = render_template(
         "oauth/error.html",
         error=error,
         description=shown,
+        technical=description if problem else None,
+        problem=problem,
         status=status,
         from_application=(request.endpoint or "").startswith("oauth."),
     )

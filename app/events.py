@@ -16,8 +16,9 @@ from app.webhooks.fanout import fan_out
 #: The actor of changes made with the ``vestibule`` command (operators at a terminal).
 CLI_ACTOR = "cli"
 
-#: The event types webhooks deliver (spec §6). Other events (``user.updated``,
-#: ``group.created``, ``webhook.created`` ...) are kept in the audit log only.
+#: The event types webhooks deliver (spec §6, and the account page's of issue 15).
+#: Other events (``user.disabled``, ``group.created``, ``webhook.created`` ...) are
+#: kept in the audit log only.
 WEBHOOK_EVENT_TYPES = (
     "invitation.created",
     "invitation.sent",
@@ -28,6 +29,11 @@ WEBHOOK_EVENT_TYPES = (
     "invitation.expired",
     "user.created",
     "user.login",
+    "user.updated",
+    "user.password_changed",
+    "user.email_verified",
+    "user.deleted",
+    "consent.revoked",
 )
 
 

@@ -178,8 +178,16 @@ def language(purpose: str, lang: str | None, *, strict: bool) -> str:
     return current_app.config["DEFAULT_LANG"]
 
 
-def send(account: Account, purpose: str, link: str, expires_at: datetime, lang: str) -> None:
-    """Queue the link's email in the current transaction (outbox topic = template key)."""
+def send(
+    account: Account,
+    purpose: str,
+    link: str,
+    expires_at: datetime,
+    lang: str,
+    to: str | None = None,
+) -> None:
+    """Queue the link's email to ``to`` (by default the account's email) in the current
+    transaction (outbox topic = template key)."""
     key, link_variable = MESSAGES[purpose]
     variables = {
         "name": account.given_name or account.email,
@@ -187,7 +195,7 @@ def send(account: Account, purpose: str, link: str, expires_at: datetime, lang: 
         "expires_at": format_datetime(expires_at, lang),
         "account_name": current_app.config["ACCOUNT_NAME"],
     }
-    queue_email(account.email, key, lang, variables)
+    queue_email(to or account.email, key, lang, variables)
 
 
 # -- using -----------------------------------------------------------------------------

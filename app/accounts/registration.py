@@ -8,7 +8,8 @@ creates the account and the others get ``InvitationUnusable``.
 Verified means verified (issue 10): the invited email or number is marked verified
 only when Vestibule delivered the invitation there, or when its creator vouched for
 the email; anyone may hold a link handed over by other means. An email not verified
-so gets a verification link in the same transaction.
+so, and every self-service registration's (issue 15), gets a verification link in the
+same transaction.
 
 ``refusal`` decides, before any form is shown or submitted, whether this person may
 register here at all: the sign-up mode (global, or the client's own) and the
@@ -100,9 +101,10 @@ def may_register_without_invitation(client: Client | None) -> bool:
     return signup_mode(client) == PUBLIC
 
 
-def register_self(data: Registration) -> Account:
+def register_self(data: Registration, lang: str | None = None) -> Account:
     """Self-service registration (sign-up mode ``public``): an email is required and
-    nothing is marked verified."""
+    nothing is marked verified; the address is sent a verification link (in ``lang``)
+    in the same transaction."""
     if not data.email:
         raise AccountError("an email address is required", field="email")
     check_password_policy(data.password)
@@ -114,7 +116,11 @@ def register_self(data: Registration) -> Account:
         family_name=data.family_name,
         custom_fields=data.custom_fields,
     )
-    return create(person, actor=SELF_SERVICE)
+
+    def send_verification_link(account: Account) -> None:
+        verification.send_link(account, lang, f"account:{account.sub}")
+
+    return create(person, actor=SELF_SERVICE, before_commit=send_verification_link)
 
 
 def decline(invitation: Invitation) -> None:

@@ -1,6 +1,6 @@
 """Ending what an account holds: its browser sessions, tokens, unredeemed codes and
-unused password links, after it is disabled or its password changes. Both functions
-write in the caller's transaction."""
+unused password links, after it is disabled or its password changes. Every function
+writes in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -13,16 +13,17 @@ from app.extensions import db
 from app.models import Account, AuthorizationCode, BrowserSession, PasswordToken, Token
 
 
-def end_sign_ins(account: Account, now: datetime) -> None:
-    """End every browser session, revoke every token, spend every unredeemed code and
-    end every unused password link of ``account`` (in the caller's transaction): after
-    disabling it or a password change."""
-    db.session.execute(
-        sql_update(BrowserSession)
-        .where(BrowserSession.account_id == account.id, BrowserSession.ended_at.is_(None))
-        .values(ended_at=now)
-        .execution_options(synchronize_session=False)
+def end_sign_ins(account: Account, now: datetime, keep: BrowserSession | None = None) -> None:
+    """End every browser session (but ``keep``, the one changing its own password),
+    revoke every token, spend every unredeemed code and end every unused password link
+    of ``account`` (in the caller's transaction): after disabling it or a password
+    change."""
+    sessions = sql_update(BrowserSession).where(
+        BrowserSession.account_id == account.id, BrowserSession.ended_at.is_(None)
     )
+    if keep is not None:
+        sessions = sessions.where(BrowserSession.id != keep.id)
+    db.session.execute(sessions.values(ended_at=now).execution_options(synchronize_session=False))
     db.session.execute(
         sql_update(Token)
         .where(Token.account_id == account.id)

@@ -8,6 +8,7 @@ app/accounts/revocation.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,8 +132,11 @@ def create_account(
     return create(data, actor)
 
 
-def create(data: AccountInput, actor: str) -> Account:
-    """Create and commit an account for an administrator, with its ``user.created`` event.
+def create(
+    data: AccountInput, actor: str, *, before_commit: Callable[[Account], None] | None = None
+) -> Account:
+    """Create and commit an account for an administrator, with its ``user.created`` event
+    (and what ``before_commit`` adds, in the same transaction).
 
     Unknown groups or roles are refused; without a password the person cannot sign
     in until one is set.
@@ -158,6 +162,8 @@ def create(data: AccountInput, actor: str) -> Account:
     with taken_is_conflict():
         db.session.flush()
         events.record("user.created", actor, sub=account.sub)
+        if before_commit is not None:
+            before_commit(account)
         db.session.commit()
     return account
 

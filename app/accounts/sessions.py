@@ -1,10 +1,16 @@
-"""Browser sign-in sessions: the cookie holds an opaque id, the database decides."""
+"""Browser sign-in sessions: the cookie holds an opaque id, the database decides.
+
+This module is the browser's side of a session, so it reads the request: the cookie,
+and at sign-in the User-Agent and client address the account page shows (issue 15).
+``last_seen_at`` is written at most once per ``LAST_SEEN_STEP``, so a signed-in
+request costs no extra statement in the steady state.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -14,6 +20,8 @@ from app.models import Account, BrowserSession, utcnow
 
 _SID = "sid"
 _BROWSER = "browser"
+#: How stale ``last_seen_at`` may get before a request writes it again.
+LAST_SEEN_STEP = timedelta(minutes=1)
 
 
 def start_session(account: Account) -> BrowserSession:
@@ -28,6 +36,9 @@ def start_session(account: Account) -> BrowserSession:
         account=account,
         auth_time=now,
         expires_at=now + timedelta(seconds=current_app.config["BROWSER_SESSION_LIFETIME"]),
+        user_agent=request.user_agent.string[:256] or None,
+        ip_address=(request.remote_addr or "")[:64] or None,
+        last_seen_at=now,
     )
     db.session.add(row)
     db.session.commit()
@@ -55,7 +66,20 @@ def current_session() -> BrowserSession | None:
         .where(BrowserSession.sid_hash == hash_secret(secret))
         .options(joinedload(BrowserSession.account))
     )
-    return row if row is not None and row.is_active() else None
+    if row is None or not row.is_active():
+        return None
+    _note_seen(row)
+    return row
+
+
+def _note_seen(row: BrowserSession) -> None:
+    """Record that the session is in use, once per LAST_SEEN_STEP: one small write a
+    minute at most (the commit makes the next attribute reads load the row again)."""
+    now = utcnow()
+    if row.last_seen_at is not None and now - row.last_seen_at < LAST_SEEN_STEP:
+        return
+    row.last_seen_at = now
+    db.session.commit()
 
 
 def current_account() -> Account | None:

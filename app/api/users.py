@@ -10,7 +10,7 @@ from app.access import (
     refuse_roles_beyond_caller,
     refuse_vouching_beyond_caller,
 )
-from app.accounts import password_links, validation
+from app.accounts import deletion, password_links, validation
 from app.accounts import service as accounts
 from app.api.auth import actor, caller, requires
 from app.api.common import (
@@ -214,6 +214,20 @@ def update_user(body: dict, sub: str):
         caller(), bool(body.get("email_verified") or body.get("phone_number_verified"))
     )
     return to_dict(accounts.update(sub, body, actor()))
+
+
+@blp.route("/users/<sub>", methods=["DELETE"])
+@requires("users.write")
+@blp.response(204)
+def delete_user(sub: str):
+    """Delete an account: its sessions, tokens, consents and links end with it, and
+    user.deleted is sent to webhooks.
+
+    409 when a person asks to delete their own account (the account page does that,
+    with the password); 403 for an account whose roles are beyond the caller's powers.
+    """
+    refuse_account_beyond_caller(caller(), sub)
+    deletion.delete(sub, actor())
 
 
 @blp.route("/users/<sub>/disable", methods=["POST"])

@@ -5,6 +5,8 @@ resend is shown in that answer only (only its hash is stored)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,7 +21,7 @@ from app.extensions import db
 from app.invitations import queries, service, states
 from app.invitations.errors import InvitationNotFound
 from app.invitations.issued import Issued
-from app.models import Account, Invitation
+from app.models import Account, Client, Invitation
 from app.web.refusals import refusal_text
 
 #: How the history names actors that are not a person or a client.
@@ -113,26 +115,60 @@ def detail_page(invitation: Invitation, issued: Issued | None = None, status: in
         pending=_pending(invitation),
         history=history,
         people=people,
+        accounts=accounts_of(history),
         issued=issued,
         address=address(invitation),
     )
     return page, status
 
 
-def _people(actors: list[str]) -> dict[str, str]:
-    """How each actor label is shown: an account's email, a client, the CLI or the system."""
+@dataclass(frozen=True)
+class Person:
+    """How a page names an actor: words, and the account's page when it is one."""
+
+    name: str
+    sub: str | None = None
+
+
+def _people(actors: list[str]) -> dict[str, Person]:
+    """Each actor label as a Person: an account by its name (else its address), a client
+    by its name, the command line and Vestibule itself in words."""
     subs = {label.removeprefix("account:") for label in actors if label.startswith("account:")}
-    emails = {}
+    client_ids = {label.removeprefix("client:") for label in actors if label.startswith("client:")}
+    known = {}
     if subs:
-        rows = db.session.execute(select(Account.sub, Account.email).where(Account.sub.in_(subs)))
-        emails = {f"account:{sub}": email for sub, email in rows}
-    return {label: emails.get(label) or _actor_name(label) for label in actors}
+        for account in db.session.scalars(select(Account).where(Account.sub.in_(subs))):
+            known[f"account:{account.sub}"] = Person(_account_name(account), account.sub)
+    if client_ids:
+        rows = db.session.execute(
+            select(Client.client_id, Client.name).where(Client.client_id.in_(client_ids))
+        )
+        for client_id, name in rows:
+            known[f"client:{client_id}"] = Person(_("%(client)s (client)", client=name))
+    return {label: known.get(label) or Person(_actor_name(label)) for label in actors}
+
+
+def _account_name(account: Account) -> str:
+    full = " ".join(filter(None, (account.given_name, account.family_name)))
+    address = account.email or account.phone_number or account.sub
+    return f"{full} ({address})" if full else address
 
 
 def _actor_name(label: str) -> str:
     if label.startswith("client:"):
         return _("client %(client)s", client=label.removeprefix("client:"))
+    if label.startswith("account:"):
+        return _("a deleted account")
     return str(ACTORS.get(label, label))
+
+
+def accounts_of(history: list) -> dict[str, Person]:
+    """The accounts an event names in its data (the one created, the one that accepted)."""
+    subs = {event.data.get("sub") for event in history if (event.data or {}).get("sub")}
+    if not subs:
+        return {}
+    rows = db.session.scalars(select(Account).where(Account.sub.in_(subs)))
+    return {account.sub: Person(_account_name(account), account.sub) for account in rows}
 
 
 def to_detail(invitation: Invitation):

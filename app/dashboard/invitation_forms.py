@@ -225,5 +225,11 @@ class BulkCreateForm(FlaskForm):
     payload = HiddenField()
 
 
+class LinkDownloadForm(FlaskForm):
+    """The results page's button that downloads the links once: the export's secret id."""
+
+    export = HiddenField()
+
+
 class ConfirmForm(FlaskForm):
     """ "Are you sure?" for resend and revoke: only the CSRF token."""

@@ -1,23 +1,27 @@
 """The dashboard's bulk invitations (spec §7.4, issue 6): upload a CSV file and see
 every row checked with nothing written, then create the rows of exactly the file
-previewed, each through the service the admin API and the CLI call. Links of
-invitations that send no message are shown once, in the results page."""
+previewed, each through the service the admin API and the CLI call. The links of
+invitations that send no message can be downloaded once, as a CSV file, by the person
+who made them, for a short time (app/invitations/link_exports.py)."""
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from dataclasses import dataclass
+
+from flask import Response, current_app, render_template
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app.access import refuse_roles_beyond_caller
 from app.dashboard import bp
 from app.dashboard.access import actor, caller, requires
-from app.dashboard.invitation_forms import BulkCreateForm, BulkUploadForm
+from app.dashboard.invitation_forms import BulkCreateForm, BulkUploadForm, LinkDownloadForm
 from app.errors import DomainError
 from app.extensions import db
-from app.invitations import bulk_csv, creation
+from app.invitations import bulk_csv, creation, link_exports
 from app.invitations.issued import Issued
 from app.invitations.validation import InvitationInput
+from app.models import utcnow
 from app.web.refusals import refusal_text
 
 #: Largest CSV accepted (its signed copy travels back in the confirmation form).
@@ -26,6 +30,20 @@ MAX_CSV_BYTES = 256 * 1024
 
 class UnusableFile(DomainError):
     """An upload that cannot be read as a bulk CSV (nothing is checked or written)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """One line of the file, as the results page shows it."""
+
+    line: int
+    address: str
+    #: The invitation's public id, when it was created.
+    created: str | None = None
+    #: Whether the created invitation sends no message (its link is in the download).
+    link_only: bool = False
+    #: Why it was not created.
+    refusal: str | None = None
 
 
 @bp.route("/invitations/bulk", methods=["GET", "POST"])
@@ -71,14 +89,50 @@ def invitations_bulk_create():
     rows = _rows(text)
     # A row without lang: the invitee's browser (as the invite form's "Automatic").
     outcomes = creation.create_each([_item(row) for _line, row in rows], actor())
-    results = [(line, row, outcome) for (line, row), outcome in zip(rows, outcomes, strict=True)]
-    created = sum(1 for *_, outcome in results if isinstance(outcome, Issued))
+    results = [
+        _result(line, row, outcome) for (line, row), outcome in zip(rows, outcomes, strict=True)
+    ]
+    kept = link_exports.keep(
+        [o for o in outcomes if isinstance(o, Issued) and not o.invitation.notify], actor()
+    )
+    created = sum(1 for result in results if result.created)
     return render_template(
         "dashboard/invitations/bulk_results.html",
         results=results,
         created=created,
         failed=len(results) - created,
+        download=LinkDownloadForm(formdata=None, export=kept[0]) if kept else None,
+        export=kept[1] if kept else None,
     )
+
+
+@bp.post("/invitations/bulk/links")
+@requires("invitations.create")
+def invitations_bulk_links():
+    """The links of a bulk upload's silent invitations as a CSV file: once, only for the
+    person who made them, while they are kept (then every answer is the same refusal)."""
+    form = LinkDownloadForm()
+    text = link_exports.take(form.export.data, actor()) if form.validate_on_submit() else None
+    if text is None:
+        minutes = link_exports.LIFETIME.seconds // 60
+        return render_template("dashboard/invitations/links_gone.html", minutes=minutes), 410
+    filename = f"invitation-links-{utcnow():%Y%m%d-%H%M%S}.csv"
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _result(line: int, row: dict[str, str], outcome: Issued | DomainError) -> Result:
+    address = row.get("email") or row.get("mobile_number") or ""
+    if isinstance(outcome, Issued):
+        invitation = outcome.invitation
+        return Result(line, address, invitation.public_id, not invitation.notify)
+    return Result(line, address, refusal=outcome.description)
 
 
 def _upload_page(form: BulkUploadForm, status: int):

@@ -29,6 +29,9 @@ EVENTS = {
     "invitation.revoked": _l("Revoked"),
     "invitation.rejected": _l("Declined"),
     "invitation.expired": _l("Expired"),
+    "user.created": _l("Account created"),
+    "user.login": _l("Signed in"),
+    "user.updated": _l("Account updated"),
 }
 LANES = {"email": _l("Email"), "sms": _l("SMS"), "webhook": _l("Webhooks")}
 AUTH_METHODS = {

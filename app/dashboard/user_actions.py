@@ -1,5 +1,5 @@
 """Dashboard: what may be done to one person (spec §3.6, §7.4): their groups and roles,
-disabling and enabling, and set-password links, each within the caller's own powers as
+disabling, enabling and deleting, and set-password links, each within the caller's own powers as
 in the admin API (app/api/users.py). Refusals come back on the person's page
 (app/dashboard/users.py)."""
 
@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.access import refuse_account_beyond_caller
-from app.accounts import password_links
+from app.accounts import deletion, password_links
 from app.accounts import service as accounts
 from app.dashboard import bp
 from app.dashboard.access import actor, caller, requires
@@ -101,6 +101,25 @@ def _switch(sub: str, action: str):
         flash(DONE[action] % {"email": person_label(account)})
         return _back_to(account)
     return _confirm_page(account, action, form)
+
+
+@bp.route("/users/<sub>/delete", methods=["GET", "POST"])
+@requires("users.write")
+def users_delete(sub: str):
+    """Confirm, then delete the person's account and all it held (as the API does)."""
+    account = accounts.find(sub)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        label = person_label(account)
+        try:
+            refuse_account_beyond_caller(caller(), sub)
+            deletion.delete(sub, actor())
+        except DomainError as exc:
+            form.form_errors.append(refusal_text(exc.description))
+            return _confirm_page(account, "delete", form), exc.status
+        flash(_("%(email)s is deleted.", email=label))
+        return redirect(url_for("dashboard.users"), 303)
+    return _confirm_page(account, "delete", form)
 
 
 def _confirm_page(account: Account, action: str, form: ConfirmForm) -> str:

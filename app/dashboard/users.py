@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from flask import render_template, request
 
+from app.accounts import groups
 from app.accounts import service as accounts
 from app.accounts.fields import registration_fields
 from app.dashboard import bp
 from app.dashboard.access import requires
 from app.dashboard.admin_forms import (
+    KINDS,
     MembershipForm,
     PasswordLinkForm,
     UserSearchForm,
@@ -62,7 +64,24 @@ def detail_page(account: Account, status: int = 200, error: str | None = None, *
         account=account,
         label=person_label(account),
         field_labels=labels,
+        choices=_choices(account),
         error=error,
         **{**blank, **forms},
     )
     return page, status
+
+
+#: Most groups (or roles) a picker offers; beyond it the page asks for a name instead.
+MAX_CHOICES = 500
+
+
+def _choices(account: Account) -> dict[str, list[str] | None]:
+    """For each picker, the groups and roles the person does not hold yet (by name), or
+    None when there are too many to list (the page then takes a typed name)."""
+    choices: dict[str, list[str] | None] = {}
+    for kind, model in KINDS.items():
+        rows = groups.list_all(model, limit=MAX_CHOICES + 1).items
+        held = {row.name for row in getattr(account, kind)}
+        names = sorted(row.name for row in rows if row.name not in held)
+        choices[kind] = names if len(rows) <= MAX_CHOICES else None
+    return choices

@@ -47,6 +47,7 @@ VARIABLES: dict[str, frozenset[str]] = {
     "reset_password": frozenset({"name", "reset_link", "account_name", "expires_at"}),
     "set_password": frozenset({"name", "set_link", "account_name", "expires_at"}),
     "verify_email": frozenset({"name", "verify_link", "account_name", "expires_at"}),
+    "verify_phone": frozenset({"code", "minutes", "account_name"}),
 }
 #: Values the start-up check renders every template with.
 SAMPLES: dict[str, str] = {
@@ -59,6 +60,8 @@ SAMPLES: dict[str, str] = {
     "app_name": "Shop",
     "account_name": "Vestibule",
     "expires_at": "5 December 2026, 14:03 UTC",
+    "code": "123456",
+    "minutes": "10",
 }
 
 _EXTENSION = "vestibule.messages"

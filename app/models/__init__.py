@@ -1,12 +1,20 @@
 """SQLAlchemy 2.0 typed models; no request, session or ``g`` in here."""
 
-from app.models.accounts import Account, Group, Role, account_groups, account_roles
+from app.models.accounts import (
+    Account,
+    Group,
+    PhoneCode,
+    Role,
+    account_groups,
+    account_roles,
+)
 from app.models.base import Base, utcnow
 from app.models.clients import Client
 from app.models.invitations import (
     Event,
     IdempotentRequest,
     Invitation,
+    LinkExport,
     invitation_groups,
     invitation_roles,
 )
@@ -27,8 +35,10 @@ __all__ = [
     "IdempotentRequest",
     "Interaction",
     "Invitation",
+    "LinkExport",
     "OutboxItem",
     "PasswordToken",
+    "PhoneCode",
     "Role",
     "SignInFailure",
     "SigningKey",

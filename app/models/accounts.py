@@ -97,3 +97,30 @@ class Role(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     members: Mapped[list[Account]] = relationship(secondary=account_roles, back_populates="roles")
+
+
+class PhoneCode(Base):
+    """A six-digit code sent by SMS to verify an account's mobile number.
+
+    Only a keyed hash of the code is stored (six digits are too few for a plain hash:
+    a database dump would give them away); it works once, until ``expires_at``, for
+    at most a few wrong guesses, and only for the number it was sent to.
+    """
+
+    __tablename__ = "phone_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    #: The E.164 number the code was sent to.
+    phone_number: Mapped[str] = mapped_column(String(32))
+    #: HMAC-SHA256 of the code, keyed with a key derived from SECRET_KEY.
+    code_hash: Mapped[str] = mapped_column(String(64))
+    #: Wrong codes entered so far.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[Account] = relationship()

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     UniqueConstraint,
     event,
     text,
@@ -181,3 +182,26 @@ class IdempotentRequest(Base):
     #: The answer, encrypted with a key derived from the caller's key (it holds a link).
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LinkExport(Base):
+    """The links of invitations made in bulk without a message, kept sealed for a short
+    time so the person who made them can download them once, as a CSV file.
+
+    The links exist only in the request that created the invitations (only their
+    tokens' hashes are stored), so they are kept here, encrypted (``app.crypto.seal``),
+    until downloaded or expired: a database dump shows no link.
+    """
+
+    __tablename__ = "link_exports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: SHA-256 of the download's secret id (the id is only in the creator's page).
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Who may download it, as in ``Invitation.invited_by``.
+    owner: Mapped[str] = mapped_column(String(128))
+    #: The CSV file, sealed.
+    sealed_csv: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -131,7 +131,8 @@ class WebhookEndpoint(Base):
 
 
 class PasswordToken(Base):
-    """A single-use link to reset (``reset``) or first set (``set``) a password.
+    """A single-use link to reset (``reset``) or first set (``set``) a password, or to
+    verify an email address (``verify_email``).
 
     Only the SHA-256 of the token is stored; it ends when used or at ``expires_at``.
     """
@@ -148,6 +149,11 @@ class PasswordToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The address a ``verify_email`` link was sent to, which following it verifies: the
+    #: account's email, or the new one asked for on the account page (which becomes the
+    #: account's email only then). Null for password links and older links: the
+    #: account's email.
+    address: Mapped[str | None] = mapped_column(String(320))
 
     account: Mapped[Account] = relationship()
 

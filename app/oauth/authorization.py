@@ -10,8 +10,16 @@ from dataclasses import dataclass
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from authlib.oauth2.rfc6749.errors import (
+    AccessDeniedError,
+    InvalidRequestError,
+    UnsupportedResponseTypeError,
+)
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    InteractionRequiredError,
+    LoginRequiredError,
+)
 from flask import Response, current_app, make_response, redirect, request, url_for
 
 from app.errors import error_page as page
@@ -19,12 +27,18 @@ from app.models import BrowserSession, Client, Interaction
 from app.oauth import interaction as pauses
 from app.oauth.server import authorization_server
 
+#: What ``prompt=none`` answers when a step would need the person (OIDC Core 3.1.2.6).
+PROMPT_NONE_ERRORS = {
+    pauses.CONSENT: ConsentRequiredError,
+    pauses.VERIFY_EMAIL: InteractionRequiredError,
+}
+
 
 @dataclass
 class Step:
     """A page the person must see before the request can be answered."""
 
-    name: str  # pauses.REGISTER, pauses.LOGIN or pauses.CONSENT
+    name: str  # pauses.REGISTER, pauses.LOGIN, pauses.VERIFY_EMAIL or pauses.CONSENT
     interaction: Interaction
     client: Client
     scope: str
@@ -55,15 +69,15 @@ def start(browser: BrowserSession | None, browser_secret: str) -> Response:
     try:
         grant = authorization_server().get_consent_grant(end_user=browser)
     except OAuth2Error as error:
-        return error_response(error)
+        return error_response(error, params)
     except ValueError:
         # Authlib refuses to build an error whose text would echo forbidden characters.
-        return error_page(InvalidRequestError("Malformed authorization request."))
+        return error_page(InvalidRequestError("Malformed authorization request."), params)
     step = pauses.required_step(params, grant.client, browser)
     if step is None:
         return _issue(grant, browser)
     if "none" in params.get("prompt", "").split():
-        error_cls = ConsentRequiredError if step == pauses.CONSENT else LoginRequiredError
+        error_cls = PROMPT_NONE_ERRORS.get(step, LoginRequiredError)
         return error_response(error_cls(redirect_uri=grant.redirect_uri, state=params.get("state")))
     paused = pauses.pause(params, browser_secret)
     # The invitation token goes on in the page's URL only: the pause keeps its hash.
@@ -127,7 +141,7 @@ def _revalidate(interaction: Interaction, browser: BrowserSession | None):
         return authorization_server().get_consent_grant(stored, end_user=browser)
     except OAuth2Error as error:
         pauses.finish(interaction)
-        return error_response(error)
+        return error_response(error, interaction.params)
 
 
 def _issue(grant, browser: BrowserSession, interaction: Interaction | None = None) -> Response:
@@ -155,14 +169,39 @@ def to_client(response: Response) -> Response:
     return response
 
 
-def error_response(error: OAuth2Error) -> Response:
-    """Redirect the error to a validated redirect_uri, or show it on an error page."""
+def error_response(error: OAuth2Error, params: dict | None = None) -> Response:
+    """Redirect the error to a validated redirect_uri, or show it on an error page
+    (``params``: the authorization request's, to say what is wrong with it)."""
     if error.redirect_uri:
         server = authorization_server()
         return to_client(server.handle_error_response(None, error))
-    return error_page(error)
+    return error_page(error, params)
 
 
-def error_page(error: OAuth2Error) -> Response:
-    """An HTML page for errors that must not be redirected (unknown client, bad URI)."""
-    return make_response(page(error.error, error.get_error_description()))
+def error_page(error: OAuth2Error, params: dict | None = None) -> Response:
+    """An HTML page for errors that must not be redirected (unknown client, bad URI),
+    saying in plain words what is wrong with the request."""
+    description = error.get_error_description()
+    if isinstance(error, UnsupportedResponseTypeError):
+        # Authlib words this one with its arguments swapped ("response_type=The
+        # response type 'None' is not supported by the server. is not supported").
+        description = "response_type must be code"
+    return make_response(page(error.error, description, problem=problem_of(params or {})))
+
+
+def problem_of(params: dict) -> str:
+    """What is wrong with an authorization request that cannot be answered to its client,
+    checked in the order a person can act on: no client, an unknown client, no or an
+    unregistered redirect_uri; else it is garbled (the error page words each)."""
+    client_id = params.get("client_id")
+    if not client_id:
+        return "no_client"
+    client = authorization_server().query_client(client_id)
+    if client is None:
+        return "unknown_client"
+    redirect_uri = params.get("redirect_uri")
+    if not redirect_uri:
+        return "no_redirect_uri"
+    if not client.check_redirect_uri(redirect_uri):
+        return "unregistered_redirect_uri"
+    return "garbled"

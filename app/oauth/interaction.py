@@ -27,6 +27,9 @@ MAX_PARAMS_SIZE = 16 * 1024
 LOGIN = "login"
 CONSENT = "consent"
 REGISTER = "register"
+#: "Check your email": the signed-in person's email is not verified yet, and the
+#: operator requires it (REQUIRE_VERIFIED_EMAIL).
+VERIFY_EMAIL = "verify_email"
 #: The paused request keeps the invitation only as the hash of its token; the token
 #: itself travels in the interaction page's URL and the registration form's action.
 INVITE_HASH = "invite_hash"
@@ -142,13 +145,15 @@ def required_step(
     interaction: Interaction | None = None,
 ) -> str | None:
     """What the person must still do before a code can be issued: REGISTER, LOGIN,
-    CONSENT or None. Registering (or signing in instead) for this request satisfies
-    REGISTER and LOGIN."""
+    VERIFY_EMAIL, CONSENT or None. Registering (or signing in instead) for this request
+    satisfies REGISTER and LOGIN."""
     signed_in_here = interaction is not None and interaction.login_at is not None
     if not signed_in_here and wants_registration(params):
         return REGISTER
     if browser is None or (not signed_in_here and _login_needed(params, browser)):
         return LOGIN
+    if current_app.config["REQUIRE_VERIFIED_EMAIL"] and not browser.account.email_verified:
+        return VERIFY_EMAIL
     if _consent_needed(params, client, browser):
         return CONSENT
     return None

@@ -121,13 +121,14 @@ def registration_form(
     """
     form_cls = type("ConfiguredRegistrationForm", (RegistrationForm,), {})
     for spec in specs:
-        setattr(form_cls, spec.name, _field(spec))
+        setattr(form_cls, spec.name, configured_field(spec))
     if json_body is not None:
         formdata = _json_formdata(json_body)
     return form_cls(formdata=formdata, data=prefill or None, meta={"csrf": False})
 
 
-def _field(spec: FieldSpec):
+def configured_field(spec: FieldSpec):
+    """The form field of one configured registration field (registration, account page)."""
     presence = InputRequired() if spec.required else Optional()
     if spec.type == "number":
         return IntegerField(spec.name, validators=[presence, NumberRange(-(2**53), 2**53)])

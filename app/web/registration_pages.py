@@ -6,14 +6,23 @@ that is gone. Showing any of them reads and never writes."""
 from __future__ import annotations
 
 from flask import render_template, url_for
+from flask_babel import gettext as _
 
 from app.accounts import registration
+from app.accounts.errors import AccountError
 from app.accounts.fields import registration_fields
 from app.accounts.sessions import current_session
-from app.accounts.validation import MIN_PASSWORD_LENGTH
+from app.accounts.validation import (
+    MIN_PASSWORD_LENGTH,
+    check_password_policy,
+    normalise_email,
+    normalise_phone,
+)
+from app.messages.invitations import app_name, inviter_name
 from app.security import allow_form_redirect_to
 from app.web.forms import RegistrationForm, SignInForm, registration_form
 from app.web.i18n import set_locale
+from app.web.refusals import refusal_text
 from app.web.registration_context import (
     EXPLANATIONS,
     INVITATION_UNUSABLE,
@@ -37,18 +46,68 @@ def show(ctx: Context, form: RegistrationForm | None = None, status: int = 200):
         return _refusal_page(ctx, reason)
     allow_continuing(ctx)
     specs = registration_fields()
-    form = form or registration_form(specs, **_prefill(ctx))
+    if form is None:
+        form = registration_form(specs, **_prefill(ctx))
+    else:
+        _check_every_field(form)
     html = render_template(
         "web/register.html",
         form=form,
         specs=specs,
         ctx=ctx,
+        invitation_line=invitation_line(ctx),
+        field_attrs=field_attrs,
         email_locked=bool(ctx.invitation and ctx.invitation.allow_same_email),
         min_password=MIN_PASSWORD_LENGTH,
         action=url_for("registration.submit", **ctx.query()),
         decline_action=url_for("registration.decline", **ctx.query()),
     )
     return html, status
+
+
+def invitation_line(ctx: Context) -> str | None:
+    """Who invited the person, and to which application: "Ada Lovelace invited you to
+    Shop" (as the invitation's message says it), or None without an invitation."""
+    invitation = ctx.invitation
+    if invitation is None:
+        return None
+    inviter, app = inviter_name(invitation.invited_by), app_name(invitation)
+    if inviter == app:
+        return _("You are invited to %(app)s", app=app)
+    return _("%(inviter)s invited you to %(app)s", inviter=inviter, app=app)
+
+
+#: The service's checks of single fields, run on a refused form so that the page
+#: shows every problem at once (the service stops at the first it finds).
+FIELD_CHECKS = {
+    "email": normalise_email,
+    "phone_number": normalise_phone,
+    "password": check_password_policy,
+}
+
+
+def _check_every_field(form: RegistrationForm) -> None:
+    for name, check in FIELD_CHECKS.items():
+        field = form[name]
+        if field.errors or not field.data:
+            continue
+        try:
+            check(field.data)
+        except AccountError as exc:
+            field.errors = [refusal_text(exc.description)]
+
+
+def field_attrs(field, hint: str | None = None) -> dict[str, str]:
+    """The attributes that tie a field to its hint and errors (aria-describedby) and
+    mark it invalid."""
+    described = [hint] if hint else []
+    attrs = {}
+    if field.errors:
+        described.append(f"{field.name}-error")
+        attrs["aria-invalid"] = "true"
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    return attrs
 
 
 def _signed_in_as_invitee(ctx: Context) -> bool:

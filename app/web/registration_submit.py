@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import (
     Response,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -159,7 +160,7 @@ def register(ctx: Context, as_json: bool):
         if ctx.invitation is not None:
             account = registration.register_invited(ctx.invitation, data)
         else:
-            account = registration.register_self(data)
+            account = registration.register_self(data, lang=g.locale)
     except AccountError as exc:
         name = exc.extra.get("field")
         if name in form:

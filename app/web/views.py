@@ -1,14 +1,12 @@
-"""Browser pages: sign-in (standalone and for a paused request), consent, account."""
+"""Browser pages: sign-in (standalone and for a paused request), "check your email"
+and consent for a paused request, and the account page (its sections: app/web/account/)."""
 
 from __future__ import annotations
 
-import math
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from app import events
 from app.accounts.authentication import authenticate
@@ -19,23 +17,21 @@ from app.models import Account
 from app.oauth import authorization
 from app.oauth import interaction as pauses
 from app.security import allow_form_redirect_to
+from app.web.account.limits import (
+    signed_in_account,
+    slowed_down_text,
+    verification_client_limit,
+    verification_limit,
+)
+from app.web.account.page import account_page
 from app.web.forms import ConsentForm, SignInForm
 from app.web.i18n import set_locale
 from app.web.registration_context import in_interaction, set_context_locale
 from app.web.registration_pages import expired_page, show
+from app.web.scopes import scope_label
+from app.web.verification import check_email_page, resend_for
 
 bp = Blueprint("web", __name__)
-
-#: What the consent page says each scope gives the client (others are shown as named).
-SCOPES = {
-    "openid": _l("Your identity (a stable identifier)"),
-    "profile": _l("Your name"),
-    "email": _l("Your email address"),
-    "phone": _l("Your phone number"),
-    "offline_access": _l("Access while you are away"),
-    "groups": _l("The groups you belong to"),
-    "roles": _l("Your roles"),
-}
 
 
 def _sign_in_limit() -> str:
@@ -72,16 +68,7 @@ def _check_credentials(form: SignInForm) -> Account | None:
         account = authenticate(form.email.data, form.password.data)
     except TooManyFailures as exc:
         g.retry_after = exc.retry_after
-        minutes = math.ceil(exc.retry_after / 60)
-        form.password.errors.append(
-            ngettext(
-                "Too many failed attempts for this email address. "
-                "Please try again in %(num)d minute.",
-                "Too many failed attempts for this email address. "
-                "Please try again in %(num)d minutes.",
-                minutes,
-            )
-        )
+        form.password.errors.append(slowed_down_text(exc.retry_after))
         return None
     if account is None:
         form.password.errors.append(_("That email and password do not match an account."))
@@ -113,12 +100,12 @@ def _start_signed_in_session(account: Account) -> None:
 
 @bp.get("/account")
 def account():
-    """Who is signed in on this browser."""
+    """The account page of the person signed in on this browser (app/web/account/)."""
     set_locale()
-    person = current_account()
-    if person is None:
+    browser = current_session()
+    if browser is None:
         return redirect(url_for("web.sign_in"))
-    return render_template("web/account.html", account=person)
+    return account_page(browser)
 
 
 @bp.get("/signed-out")
@@ -165,6 +152,22 @@ def interaction_login(uid: str):
     return html, *_form_status(form)
 
 
+@bp.post("/interaction/<uid>/verify-email")
+@limiter.limit(verification_client_limit)
+@limiter.limit(verification_limit, key_func=signed_in_account)
+def interaction_resend(uid: str):
+    """Send the email confirmation link again while a paused request waits for it."""
+    paused = pauses.load(uid, browser_secret())
+    if paused is None:
+        return expired_page()
+    outcome = authorization.resume(paused, current_session())
+    if isinstance(outcome, Response):
+        return outcome
+    if outcome.name != pauses.VERIFY_EMAIL:  # verified meanwhile, or signed out
+        return authorization.back_to(paused)
+    return resend_for(outcome)
+
+
 @bp.post("/interaction/<uid>/consent")
 def interaction_consent(uid: str):
     """Allow or deny a third-party client, then answer it."""
@@ -193,6 +196,8 @@ def _render_step(step: authorization.Step):
     set_locale(step.ui_locales)
     if step.name == pauses.LOGIN:
         return _sign_in_page(step)
+    if step.name == pauses.VERIFY_EMAIL:
+        return check_email_page(step, current_account())
     allow_form_redirect_to(step.redirect_uri)
     action = url_for("web.interaction_consent", uid=step.interaction.uid)
     html = render_template(
@@ -200,7 +205,7 @@ def _render_step(step: authorization.Step):
         form=ConsentForm(),
         action=action,
         client=step.client,
-        scopes=[SCOPES.get(scope, scope) for scope in step.scope.split()],
+        scopes=[scope_label(scope) for scope in step.scope.split()],
         account=current_account(),
     )
     return html

@@ -15,6 +15,7 @@ ROUTES = [
     ("post", "/api/v1/users", "users.write"),
     ("get", "/api/v1/users/some-sub", "users.read"),
     ("patch", "/api/v1/users/some-sub", "users.write"),
+    ("delete", "/api/v1/users/some-sub", "users.write"),
     ("post", "/api/v1/users/some-sub/disable", "users.write"),
     ("post", "/api/v1/users/some-sub/password-link", "users.write"),
     ("post", "/api/v1/users/some-sub/enable", "users.write"),

@@ -380,8 +380,9 @@ def test_bulk_preview_sees_pending_invitations_but_not_lapsed_ones(app, admin):
     assert row_counts(app) == before and stored(app, lapsed.id)["state"] == "initiated"
 
 
-def test_bulk_create_reports_each_row_and_shows_links_once(app, admin, rp, catalogue):
-    """Good rows are created in one go, bad rows reported; rows without notify show a link."""
+def test_bulk_create_reports_each_row_and_offers_the_links(app, admin, rp, catalogue):
+    """Good rows are created in one go, bad rows reported; the links of rows without
+    notify are offered as a download, not shown on the page."""
     preview = upload(admin, CSV)
     payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', preview.text).group(1)
     response = admin.post(
@@ -394,8 +395,9 @@ def test_bulk_create_reports_each_row_and_shows_links_once(app, admin, rp, catal
     ada, eve = invitation_ids(app)
     assert f"/admin/invitations/{ada}" in text and f"/admin/invitations/{eve}" in text
     assert "unknown groups: nope" in text
-    links = shown_links(text)
-    assert len(links) == 1 and links[0].startswith("http://localhost/i/")  # Ada: notify false
+    assert shown_links(text) == [] and "http://localhost/i/" not in text
+    assert "The link of 1 invitation that sends no message" in text  # Ada: notify false
+    assert 'action="/admin/invitations/bulk/links"' in text
     got = stored(app, ada)
     assert (got["groups"], got["lifetime"], got["notify"]) == (["beta", "staff"], 7200, False)
     assert stored(app, eve)["notify"] is True
@@ -452,7 +454,8 @@ def test_bulk_without_a_file_asks_for_one(admin):
 
 
 def test_detail_shows_fields_and_the_history_with_actors(app, admin, rp):
-    """The timeline names each event, its actor (an account by its email) and its change."""
+    """The timeline names each event, its actor (an account by its email, linked to its
+    page) and its change."""
     pending = invite(app, email="ada@example.com", client_id="shop", notify=False)
     post_form(admin, f"{LIST}/{pending.id}/resend", {})
     with app.app_context():
@@ -462,7 +465,9 @@ def test_detail_shows_fields_and_the_history_with_actors(app, admin, rp):
     text = text_of(admin.get(f"{LIST}/{pending.id}"))
     assert 'class="chip revoked"' in text
     assert "Created" in text and "Resent with a new link" in text and "Revoked" in text
-    assert "by root@example.com" in text and "by the vestibule command" in text
+    raw = admin.get(f"{LIST}/{pending.id}").get_data(as_text=True)
+    assert re.search(r'by <a href="/admin/users/[^"]+">Ada Lovelace \(root@example.com\)</a>', raw)
+    assert "by the vestibule command" in text
     assert "Initiated → Resent" in text and "Resent → Revoked" in text
     assert "Shop" in text and "shop" in text
     assert f"{LIST}/{pending.id}/revoke" not in text  # terminal: no buttons

@@ -8,6 +8,8 @@ test artifacts."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import shutil
@@ -62,6 +64,14 @@ def admin_page(page, live_vestibule, groups):
     return page
 
 
+def download_links(page) -> list[dict]:
+    """Download the bulk result's links file (the button works once) and read its rows."""
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the links (CSV)").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
 def open_invitation(page, address: str) -> None:
     """From the list, search for ``address`` and open its invitation."""
     page.get_by_label("Search", exact=True).fill(address)
@@ -99,7 +109,8 @@ def test_invite_one_person_and_copy_the_link_once(admin_page, live_vestibule, ar
     page.goto(f"{issuer}/admin/invitations")
     open_invitation(page, "lin.wu@example.com")
     expect(page.get_by_role("heading", name="The invitation link")).to_have_count(0)
-    expect(page.locator(".timeline")).to_contain_text("by ada.admin@example.com")
+    expect(page.locator(".timeline")).to_contain_text("by Ada (ada.admin@example.com)")
+    expect(page.locator(".timeline a", has_text="ada.admin@example.com")).to_have_count(1)
     assert violations == []
 
 
@@ -134,8 +145,11 @@ def test_bulk_upload_previews_then_creates_and_reports_the_bad_row(
 
     page.get_by_role("button", name="Create 2 invitations").click()
     expect(page.get_by_text("2 created, 1 not created.")).to_be_visible()
-    expect(page.locator("input.secret")).to_have_count(2)  # notify=false: links, once
+    expect(page.locator("input.secret")).to_have_count(0)  # links are not on the page
     page.screenshot(path=artifacts / "dashboard-bulk-2-results.png", full_page=True)
+    rows = download_links(page)  # notify=false: their links, in a file downloaded once
+    assert [row["email"] for row in rows] == ["max.muster@example.com", "oskar@example.com"]
+    assert all(row["link"].startswith(f"{live_vestibule.issuer}/") for row in rows)
     assert violations == []
 
 
@@ -201,7 +215,8 @@ def register(chromium, link: str, *, decline: bool = False) -> None:
     page = context.new_page()
     page.goto(link)
     if decline:
-        page.get_by_role("button", name="Decline the invitation").click()
+        page.get_by_text("Decline the invitation", exact=True).click()
+        page.get_by_role("button", name="Yes, decline the invitation").click()
     else:
         page.fill("#password", "a sturdy passphrase")
         page.get_by_role("button", name="Create account").click()
@@ -240,7 +255,7 @@ def test_the_list_with_its_funnel_for_the_readme(chromium, admin_page, live_vest
     )
     page.get_by_role("button", name="Check the file").click()
     page.get_by_role("button", name=f"Create {len(PEOPLE)} invitations").click()
-    links = page.locator("input.secret").evaluate_all("(inputs) => inputs.map(i => i.value)")
+    links = [row["link"] for row in download_links(page)]
     assert len(links) == len(PEOPLE)
     register(chromium, links[0])
     register(chromium, links[1])

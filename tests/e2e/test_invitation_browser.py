@@ -106,7 +106,8 @@ def test_invitation_short_link_to_signed_in_playground(page, live_vestibule, adm
     expect(page.locator("#given_name")).to_have_value("Lin")
     expect(page.locator("#family_name")).to_have_value("Wu")
     expect(page.locator("#password")).to_have_value("")
-    expect(page.locator("form#decline")).to_be_visible()
+    expect(page.locator("form#decline")).to_be_hidden()  # declining asks first
+    expect(page.get_by_text("Decline the invitation", exact=True)).to_be_visible()
     page.screenshot(path=artifacts / "invitation-1-form.png", full_page=True)
 
     page.fill("#password", "a sturdy passphrase")

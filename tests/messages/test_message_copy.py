@@ -27,6 +27,8 @@ REALISTIC = {
     "app_name": "Shop",
     "account_name": "Acme",
     "expires_at": "March 5, 2026, 2:03 PM UTC",
+    "code": "482913",
+    "minutes": "10",
 }
 
 

@@ -179,7 +179,7 @@ def test_consent_and_error_pages_are_german(app, german, factory, person, monkey
     def database_down():
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(views, "current_account", database_down)
+    monkeypatch.setattr(views, "current_session", database_down)
     pages["503"] = german.get("/account")
     assert [pages[name].status_code for name in ("oauth error", "404", "405", "503")] == [
         400,
