@@ -10,6 +10,7 @@ from app.models.accounts import (
 )
 from app.models.base import Base, utcnow
 from app.models.clients import Client
+from app.models.factors import Passkey, RecoveryCode, TotpFactor
 from app.models.invitations import (
     Event,
     IdempotentRequest,
@@ -37,11 +38,14 @@ __all__ = [
     "Invitation",
     "LinkExport",
     "OutboxItem",
+    "Passkey",
     "PasswordToken",
     "PhoneCode",
+    "RecoveryCode",
     "Role",
     "SignInFailure",
     "SigningKey",
+    "TotpFactor",
     "Token",
     "WebhookEndpoint",
     "account_groups",

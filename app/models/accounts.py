@@ -49,6 +49,9 @@ class Account(Base):
     family_name: Mapped[str | None] = mapped_column(String(128))
     #: argon2id PHC string; null for an account that has not set a password yet.
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    #: The WebAuthn user handle given to this person's passkeys: random, never the sub
+    #: (an authenticator may show it), made with the first passkey.
+    webauthn_handle: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: Values of the operator-configured registration fields (spec §3.4).
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: JSON copied from an accepted invitation; exposed as a claim.

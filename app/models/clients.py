@@ -51,6 +51,9 @@ class Client(Base):
     #: Sign-up mode for people arriving through this client, one of SIGNUP_MODES;
     #: null = follow the global ``SIGNUP_MODE`` setting (spec §3.5).
     signup_mode: Mapped[str | None] = mapped_column(String(16))
+    #: Second factor for people signing in to this client: "off", "optional" (used when
+    #: the person has one) or "required" (enrolled first when missing).
+    mfa: Mapped[str] = mapped_column(String(16), default="off", server_default="off")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     secret_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

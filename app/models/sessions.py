@@ -35,6 +35,10 @@ class BrowserSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(256))
     ip_address: Mapped[str | None] = mapped_column(String(64))
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: How the person proved who they are in this session (OIDC ``amr`` values:
+    #: "pwd", "hwk"/"swk" for a passkey, "otp", "mfa"); null for sessions from before
+    #: it was kept: a password.
+    amr: Mapped[list[str] | None] = mapped_column(JSON)
 
     account: Mapped[Account] = relationship()
 
