@@ -9,8 +9,10 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import asdict
+from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import format_datetime
 
 from app.playground import client
 from app.playground.client import Flow, PlaygroundError, Settings, SignIn
@@ -28,6 +30,8 @@ FLOW_LIFETIME = 15 * 60
 MAX_ERROR_TEXT = 300
 #: What the by-hand code page shows of an authorization response.
 CODE_PAGE_PARAMS = ("code", "state", "iss", "error", "error_description")
+#: Claims that are times in seconds since 1970: shown with their date as well.
+TIME_CLAIMS = frozenset({"exp", "iat", "nbf", "auth_time", "updated_at"})
 
 
 @bp.get("/")
@@ -48,7 +52,19 @@ def index():
         result=result,
         logout_url=logout_url,
         signed_out=signed_out,
+        when=claim_time,
     )
+
+
+def claim_time(name: str, value) -> str | None:
+    """The date and time (UTC, in the page's language) of a time claim, else None."""
+    if name not in TIME_CLAIMS or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        moment = datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return format_datetime(moment, "medium", rebase=False) + " UTC"
 
 
 @bp.get("/login")

@@ -40,6 +40,8 @@ def test_playground_sign_in_and_out(page, live_vestibule, artifacts):
     expect(page.locator("#id-token-claims")).to_contain_text(person.email)
     expect(page.locator("#id-token-claims")).to_contain_text(issuer)
     expect(page.locator("#userinfo")).to_contain_text(person.sub)
+    expect(page.get_by_role("link", name="Sign in")).to_have_count(0)  # signed in already
+    expect(page.locator("#id-token-claims time").first).to_contain_text("UTC")  # exp as a date
     page.screenshot(path=artifacts / "playground-4-signed-in.png", full_page=True)
 
     page.get_by_role("link", name="Sign out").click()

@@ -10,10 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import re
+from datetime import UTC, datetime
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 
 import pytest
+from babel.dates import format_datetime
 
 from app import create_app
 from app.playground import client as playground_client
@@ -170,6 +173,20 @@ def test_sign_in_shows_verified_claims(client, factory, demo_client, back_channe
     assert page.status_code == 200
     assert person.sub in page.text and person.email in page.text
     assert "Sign out" in page.text and "Verified ID-token claims" in page.text
+    assert 'href="/playground/login"' not in page.text  # signed in: no "Sign in" button
+
+
+def test_time_claims_show_their_date(client, factory, demo_client, back_channel):
+    """exp, iat and auth_time are shown with their date and time in UTC, not only as
+    seconds since 1970; other numbers are shown as they are."""
+    client.get(_through_sign_in(client, factory.account()))
+    page = client.get("/playground/").text
+    dates = re.findall(r"<dt>(\w+)</dt><dd><code>(\d+)</code> <time[^>]*>([^<]+)</time>", page)
+    assert {name for name, _, _ in dates} >= {"exp", "iat", "auth_time"}
+    for _name, seconds, shown in dates:
+        moment = datetime.fromtimestamp(int(seconds), UTC)
+        assert shown == format_datetime(moment, "medium", locale="en") + " UTC"
+        assert f"{moment.year}" in shown and f":{moment:%M:%S}" in shown
 
 
 def test_sign_out_returns_to_playground(client, factory, demo_client, back_channel):
