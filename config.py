@@ -53,6 +53,8 @@ def _env_json(name: str, default):
 
 #: Who may register (spec §3.5); a client's own ``signup_mode`` overrides the setting.
 SIGNUP_MODES = ("public", "restricted", "closed")
+#: What the registration page offers to sign in with (issue 16).
+REGISTRATION_CREDENTIALS = ("password", "passkey", "both")
 
 
 class DatabaseSettings:
@@ -187,6 +189,19 @@ class AccountSettings:
     ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
     ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
     ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
+    #: Passkeys (WebAuthn, issue 16). The relying-party id passkeys are bound to: the
+    #: ISSUER's host unless set. Set a parent domain (``example.com`` for an ISSUER on
+    #: ``id.example.com``) to keep passkeys working if the server moves to a sibling
+    #: host; it must be the ISSUER's host or a parent domain of it.
+    WEBAUTHN_RP_ID: str | None = _env("WEBAUTHN_RP_ID")
+    #: Space-separated origins a passkey ceremony may come from (``https://host[:port]``);
+    #: default: the ISSUER's origin alone.
+    WEBAUTHN_ORIGINS: list[str] = (_env("WEBAUTHN_ORIGINS", "") or "").split()
+    #: Seconds a passkey challenge works once the page asked for it (5 minutes).
+    WEBAUTHN_CHALLENGE_LIFETIME = _env_int("WEBAUTHN_CHALLENGE_LIFETIME", 300)
+    #: What a person may create an account with on the registration page: ``password``,
+    #: ``passkey`` (passkey-only accounts) or ``both`` (default: the person chooses).
+    REGISTRATION_CREDENTIALS: str = _env("REGISTRATION_CREDENTIALS", "both") or "both"
 
 
 class InvitationSettings:
@@ -425,6 +440,10 @@ class Config(
         with the app's overrides) is missing or wrong."""
         if config["SIGNUP_MODE"] not in SIGNUP_MODES:
             raise ConfigurationError(f"SIGNUP_MODE must be one of {', '.join(SIGNUP_MODES)}")
+        if config["REGISTRATION_CREDENTIALS"] not in REGISTRATION_CREDENTIALS:
+            raise ConfigurationError(
+                f"REGISTRATION_CREDENTIALS must be one of {', '.join(REGISTRATION_CREDENTIALS)}"
+            )
 
 
 class DevelopmentConfig(Config):

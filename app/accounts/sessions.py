@@ -24,8 +24,9 @@ _BROWSER = "browser"
 LAST_SEEN_STEP = timedelta(minutes=1)
 
 
-def start_session(account: Account) -> BrowserSession:
-    """Sign ``account`` in on this browser, replacing any earlier session."""
+def start_session(account: Account, amr: list[str] | None = None) -> BrowserSession:
+    """Sign ``account`` in on this browser, replacing any earlier session; ``amr`` says
+    how the person proved who they are (null: a password)."""
     end_session()
     _renew_secrets()
     secret = new_secret()
@@ -39,6 +40,7 @@ def start_session(account: Account) -> BrowserSession:
         user_agent=request.user_agent.string[:256] or None,
         ip_address=(request.remote_addr or "")[:64] or None,
         last_seen_at=now,
+        amr=amr,
     )
     db.session.add(row)
     db.session.commit()
