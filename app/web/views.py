@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 from flask_babel import gettext as _
 
 from app import events
+from app.accounts import passkeys
 from app.accounts.authentication import authenticate
 from app.accounts.sessions import browser_secret, current_account, current_session, start_session
 from app.accounts.throttle import TooManyFailures
@@ -26,6 +27,8 @@ from app.web.account.limits import (
 from app.web.account.page import account_page
 from app.web.forms import ConsentForm, SignInForm
 from app.web.i18n import set_locale
+from app.web.join import page as join_page
+from app.web.passkey_pages import PasskeyAssertionForm, sign_in_failure, sign_in_page_context
 from app.web.registration_context import in_interaction, set_context_locale
 from app.web.registration_pages import expired_page, show
 from app.web.scopes import scope_label
@@ -58,7 +61,39 @@ def sign_in():
             _start_signed_in_session(account)
             return redirect(target or url_for("web.account"), code=303)
     action = url_for("web.sign_in", next=target) if target else url_for("web.sign_in")
-    return render_template("web/sign_in.html", form=form, action=action), *_form_status(form)
+    return _standalone_sign_in_page(form, action, target), *_form_status(form)
+
+
+def _standalone_sign_in_page(form: SignInForm, action: str, target: str | None, error=None):
+    passkey = sign_in_page_context(url_for("web.sign_in_passkey", next=target), error)
+    return render_template("web/sign_in.html", form=form, action=action, **passkey)
+
+
+@bp.post("/login/passkey")
+@limiter.limit(_sign_in_limit)
+def sign_in_passkey():
+    """Standalone sign-in with a passkey (issue 16), leading where ``/login`` does."""
+    set_locale()
+    target = local_path(request.args.get("next"))
+    outcome = _check_passkey()
+    if isinstance(outcome, str):
+        action = url_for("web.sign_in", next=target) if target else url_for("web.sign_in")
+        return _standalone_sign_in_page(SignInForm(formdata=None), action, target, outcome), 400
+    _start_signed_in_session(*outcome)
+    return redirect(target or url_for("web.account"), code=303)
+
+
+def _check_passkey() -> tuple[Account, list[str]] | str:
+    """The account the posted passkey answer proves and the session's ``amr``, or why
+    not (shown on the sign-in page)."""
+    form = PasskeyAssertionForm()
+    if not form.validate_on_submit():
+        return _("The passkey sign-in expired or was not sent from this site; please try again.")
+    try:
+        account, passkey = passkeys.authenticate(form.credential.data)
+    except passkeys.PasskeyRefused as exc:
+        return sign_in_failure(exc)
+    return account, passkeys.amr_of(passkey)
 
 
 def _check_credentials(form: SignInForm) -> Account | None:
@@ -92,10 +127,10 @@ def local_path(value: str | None) -> str | None:
     return value if not parts.scheme and not parts.netloc else None
 
 
-def _start_signed_in_session(account: Account) -> None:
+def _start_signed_in_session(account: Account, amr: list[str] | None = None) -> None:
     """Record the sign-in (spec §6 ``user.login``); the session's commit keeps it."""
     events.record("user.login", f"account:{account.sub}", sub=account.sub)
-    start_session(account)
+    start_session(account, amr=amr)
 
 
 @bp.get("/account")
@@ -152,6 +187,28 @@ def interaction_login(uid: str):
     return html, *_form_status(form)
 
 
+@bp.post("/interaction/<uid>/passkey")
+@limiter.limit(_sign_in_limit)
+def interaction_passkey(uid: str):
+    """Sign in with a passkey for a paused request (prompt=login included), then
+    continue it, as a password sign-in does."""
+    paused = pauses.load(uid, browser_secret())
+    if paused is None:
+        return expired_page()
+    outcome = authorization.resume(paused, current_session())
+    if isinstance(outcome, Response):
+        return outcome
+    if outcome.name not in (pauses.LOGIN, pauses.REGISTER):  # no sign-in is asked for
+        return authorization.back_to(paused)
+    _set_step_locale(outcome)
+    checked = _check_passkey()
+    if isinstance(checked, str):
+        return _sign_in_page(outcome, passkey_error=checked)[0], 400
+    _start_signed_in_session(*checked)
+    pauses.mark_signed_in(paused)
+    return redirect(url_for("web.interaction", uid=uid), code=303)
+
+
 @bp.post("/interaction/<uid>/verify-email")
 @limiter.limit(verification_client_limit)
 @limiter.limit(verification_limit, key_func=signed_in_account)
@@ -191,6 +248,8 @@ def _set_step_locale(step: authorization.Step) -> None:
 
 
 def _render_step(step: authorization.Step):
+    if step.name == pauses.JOIN:
+        return join_page(in_interaction(step, request.args.get("invite_id")))
     if step.name == pauses.REGISTER:
         return show(in_interaction(step, request.args.get("invite_id")))
     set_locale(step.ui_locales)
@@ -211,9 +270,19 @@ def _render_step(step: authorization.Step):
     return html
 
 
-def _sign_in_page(step: authorization.Step, form: SignInForm | None = None, status: int = 200):
+def _sign_in_page(
+    step: authorization.Step,
+    form: SignInForm | None = None,
+    status: int = 200,
+    passkey_error: str | None = None,
+):
     allow_form_redirect_to(step.redirect_uri)
     form = form or SignInForm(email=step.login_hint or None)
     action = url_for("web.interaction_login", uid=step.interaction.uid)
-    html = render_template("web/sign_in.html", form=form, action=action, client=step.client)
+    passkey = sign_in_page_context(
+        url_for("web.interaction_passkey", uid=step.interaction.uid), passkey_error
+    )
+    html = render_template(
+        "web/sign_in.html", form=form, action=action, client=step.client, **passkey
+    )
     return html, status

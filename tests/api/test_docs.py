@@ -58,7 +58,8 @@ def test_docs_csp_allows_own_scripts_only_on_that_page(client):
     assert directives["style-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'"
     assert "unsafe" not in csp
-    for path in ("/login", "/api/v1/openapi.json", "/playground/"):
+    # (pages with passkeys run app/static/passkeys.js: tests/web/test_passkey_pages.py)
+    for path in ("/signed-out", "/api/v1/openapi.json", "/playground/"):
         other = client.get(path).headers["Content-Security-Policy"]
         assert "script-src" not in other and "connect-src" not in other, path
 

@@ -14,12 +14,14 @@ from app.accounts import verification
 from app.accounts.active_sessions import active_sessions
 from app.accounts.applications import granted
 from app.accounts.export import accepted_invitations
+from app.accounts.passkeys import passkeys_of
 from app.accounts.fields import registration_fields
 from app.accounts.phone_verification import sms_available
 from app.accounts.validation import MIN_PASSWORD_LENGTH
 from app.errors import DomainError
 from app.models import BrowserSession
 from app.web.account.forms import EmailForm, PasswordForm, PhoneCodeForm, profile_form
+from app.web.passkey_pages import AddPasskeyForm, allow_passkey_script
 from app.web.refusals import refusal_text
 from app.web.scopes import scope_label
 
@@ -41,7 +43,9 @@ def account_page(browser: BrowserSession, status: int = 200, error: str | None =
         "password_form": PasswordForm(formdata=None),
         "email_form": EmailForm(formdata=None),
         "code_form": PhoneCodeForm(formdata=None),
+        "passkey_form": AddPasskeyForm(formdata=None),
     }
+    allow_passkey_script()
     html = render_template(
         "web/account/page.html",
         account=account,
@@ -52,6 +56,7 @@ def account_page(browser: BrowserSession, status: int = 200, error: str | None =
         applications=granted(account),
         invitations=accepted_invitations(account),
         sms=sms_available(),
+        passkeys=passkeys_of(account),
         min_password=MIN_PASSWORD_LENGTH,
         browser_label=browser_label,
         scope_label=scope_label,
