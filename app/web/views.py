@@ -27,7 +27,6 @@ from app.web.account.limits import (
 from app.web.account.page import account_page
 from app.web.forms import ConsentForm, SignInForm
 from app.web.i18n import set_locale
-from app.web.join import page as join_page
 from app.web.passkey_pages import PasskeyAssertionForm, sign_in_failure, sign_in_page_context
 from app.web.registration_context import in_interaction, set_context_locale
 from app.web.registration_pages import expired_page, show
@@ -248,8 +247,6 @@ def _set_step_locale(step: authorization.Step) -> None:
 
 
 def _render_step(step: authorization.Step):
-    if step.name == pauses.JOIN:
-        return join_page(in_interaction(step, request.args.get("invite_id")))
     if step.name == pauses.REGISTER:
         return show(in_interaction(step, request.args.get("invite_id")))
     set_locale(step.ui_locales)
