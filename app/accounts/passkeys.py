@@ -71,6 +71,10 @@ MAX_CREDENTIAL_JSON = 64 * 1024
 #: Milliseconds the browser is told it may take (a hint).
 CEREMONY_TIMEOUT_MS = 120_000
 _STATE = "webauthn"
+#: The user handle chosen for the account a person is registering (kept until it is
+#: created, so trying again replaces the authenticator's credential instead of adding
+#: one beside it).
+_PENDING_HANDLE = "webauthn_handle"
 #: Unexpected shapes the library's parsers let through as Python errors.
 _MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError, IndexError)
 
@@ -129,6 +133,13 @@ def origins() -> list[str]:
 def amr_of(passkey: Passkey) -> list[str]:
     """The session's ``amr`` after signing in with ``passkey``."""
     return [SOFTWARE_KEY if passkey.backup_eligible else HARDWARE_KEY]
+
+
+def amr_of_new(new: NewPasskey | None) -> list[str] | None:
+    """The ``amr`` of a session begun by registering ``new`` (None: with a password)."""
+    if new is None:
+        return None
+    return [SOFTWARE_KEY if new.backup_eligible else HARDWARE_KEY]
 
 
 def passkeys_of(account: Account) -> list[Passkey]:
@@ -220,11 +231,13 @@ def registration_options(user_name: str, display_name: str | None, account: Acco
 
 
 def _handle_for(account: Account | None) -> str:
-    if account is not None and account.webauthn_handle:
-        return account.webauthn_handle
-    states = session.get(_STATE) or {}
-    pending = (states.get(REGISTER) or {}).get("handle") if account is None else None
-    return pending if isinstance(pending, str) else new_secret(32)[:43]
+    if account is not None:
+        return account.webauthn_handle or new_secret(32)
+    pending = session.get(_PENDING_HANDLE)
+    if not isinstance(pending, str) or len(pending) != 43:
+        pending = new_secret(32)
+        session[_PENDING_HANDLE] = pending
+    return pending
 
 
 def verify_registration(credential: str) -> NewPasskey:
@@ -272,13 +285,21 @@ def clean_name(name: str | None) -> str:
     return name
 
 
-def attach(account: Account, new: NewPasskey, name: str) -> Passkey:
-    """Add ``new`` to ``account`` (not committed): its handle becomes the account's if
-    it has none. Refuses a credential id registered already."""
+def refuse_registered(new: NewPasskey) -> None:
+    """PasskeyTaken when ``new``'s credential id is stored already."""
     if db.session.scalar(select(Passkey.id).where(Passkey.credential_id == new.credential_id)):
         raise PasskeyTaken("this passkey is registered already")
+
+
+def attach(account: Account, new: NewPasskey, name: str) -> Passkey:
+    """Add ``new`` to ``account`` (not committed): its handle becomes the account's if
+    it has none (and a registering browser's pending handle is forgotten). Refuses a
+    credential id registered already."""
+    refuse_registered(new)
     if not account.webauthn_handle:
         account.webauthn_handle = new.handle
+        if session.get(_PENDING_HANDLE) == new.handle:
+            session.pop(_PENDING_HANDLE)
     passkey = Passkey(
         account=account,
         credential_id=new.credential_id,

@@ -24,7 +24,7 @@ from typing import Any
 from flask import current_app
 
 from app import events
-from app.accounts import verification
+from app.accounts import passkeys, verification
 from app.accounts.errors import AccountError
 from app.accounts.passwords import hash_password
 from app.accounts.service import AccountInput, create
@@ -60,14 +60,17 @@ class InvitationUnusable(Conflict):
 
 @dataclass
 class Registration:
-    """What the registering person submits."""
+    """What the registering person submits: a password, or a passkey checked by the
+    registration ceremony (app/accounts/passkeys.py) and the name to give it."""
 
-    password: str
+    password: str | None
     email: str | None = None
     phone_number: str | None = None
     given_name: str | None = None
     family_name: str | None = None
     custom_fields: dict[str, Any] = field(default_factory=dict)
+    passkey: passkeys.NewPasskey | None = None
+    passkey_name: str = "Passkey"
 
 
 def signup_mode(client: Client | None) -> str:
@@ -107,7 +110,7 @@ def register_self(data: Registration, lang: str | None = None) -> Account:
     in the same transaction."""
     if not data.email:
         raise AccountError("an email address is required", field="email")
-    check_password_policy(data.password)
+    check_credentials(data)
     person = AccountInput(
         email=data.email,
         password=data.password,
@@ -118,6 +121,7 @@ def register_self(data: Registration, lang: str | None = None) -> Account:
     )
 
     def send_verification_link(account: Account) -> None:
+        _attach_passkey(account, data)
         verification.send_link(account, lang, f"account:{account.sub}")
 
     return create(person, actor=SELF_SERVICE, before_commit=send_verification_link)
@@ -142,7 +146,7 @@ def register_invited(invitation: Invitation, data: Registration) -> Account:
     phone = normalise_phone(data.phone_number) if data.phone_number else invitation.mobile_number
     if not email and not phone:
         raise AccountError("an email or a phone number is required", field="email")
-    check_password_policy(data.password)
+    check_credentials(data)
     proven = invitations.proven_addresses(invitation)
     values = {
         "email": email,
@@ -158,8 +162,8 @@ def register_invited(invitation: Invitation, data: Registration) -> Account:
     }
     refuse_taken(email, phone)
     # Hash before taking the invitation's row lock: argon2 is the slow part.
-    password_hash = hash_password(data.password)
-    return _accept_and_create(invitation, values, password_hash)
+    password_hash = hash_password(data.password) if data.password is not None else None
+    return _accept_and_create(invitation, values, password_hash, data)
 
 
 def _require_pending(invitation: Invitation) -> None:
@@ -168,7 +172,28 @@ def _require_pending(invitation: Invitation) -> None:
         raise InvitationUnusable(f"this invitation is {state}", state=state)
 
 
-def _accept_and_create(invitation: Invitation, values: dict, password_hash: str) -> Account:
+def check_credentials(data: Registration) -> None:
+    """The person signs in with what REGISTRATION_CREDENTIALS allows: a password that
+    meets the policy, or a passkey not registered already (issue 16)."""
+    allowed = current_app.config["REGISTRATION_CREDENTIALS"]
+    if data.passkey is not None:
+        if allowed == "password":
+            raise AccountError("create the account with a password", field="password")
+        passkeys.refuse_registered(data.passkey)
+        return
+    if allowed == "passkey":
+        raise AccountError("create the account with a passkey", field="password")
+    check_password_policy(data.password or "")
+
+
+def _attach_passkey(account: Account, data: Registration) -> None:
+    if data.passkey is not None:
+        passkeys.attach(account, data.passkey, data.passkey_name)
+
+
+def _accept_and_create(
+    invitation: Invitation, values: dict, password_hash: str | None, data: Registration
+) -> Account:
     sub = new_sub()
     actor = f"account:{sub}"
     groups, roles = list(invitation.groups), list(invitation.roles)
@@ -181,6 +206,7 @@ def _accept_and_create(invitation: Invitation, values: dict, password_hash: str)
     db.session.add(account)
     with taken_is_conflict():
         db.session.flush()
+        _attach_passkey(account, data)
         events.record("user.created", actor, invitation=invitation, sub=sub)
         if account.email and not account.email_verified:
             verification.send_link(account, invitation.lang, actor)

@@ -199,8 +199,8 @@
 
   // The registration page: the same form, with a passkey in place of the password.
   function createAccount(form) {
-    var button = form.querySelector("[data-passkey-register]");
-    show(button);
+    var button = form.querySelector("button[data-passkey-register]");
+    form.querySelectorAll("[data-passkey-register]").forEach(show);
     button.addEventListener("click", function () {
       var email = form.querySelector("input[name=email]");
       var given = form.querySelector("input[name=given_name]");

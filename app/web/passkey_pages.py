@@ -4,11 +4,11 @@ app/web/passkeys.py."""
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.accounts import passkeys
 from app.errors import DomainError
@@ -72,3 +72,30 @@ def registration_page_context() -> dict:
 def sign_in_failure(exc: DomainError) -> str:
     """A refused passkey sign-in, as the page says it."""
     return refusal_text(exc.description)
+
+
+#: The registration form's field for the passkey made by the script.
+REGISTRATION_FIELD = "passkey_credential"
+
+
+def submitted_passkey(form) -> str | None:
+    """The passkey answer posted with the registration form, if any: the password is
+    not asked for then (only this form instance's validators change)."""
+    credential = request.form.get(REGISTRATION_FIELD)
+    if not credential:
+        return None
+    form.password.validators = [Optional()]
+    return credential
+
+
+def verified_passkey(credential: str | None) -> passkeys.NewPasskey | None:
+    """The checked passkey of a registration (PasskeyRefused when it does not pass)."""
+    return passkeys.verify_registration(credential) if credential else None
+
+
+def passkey_name() -> str:
+    """The name a passkey made while registering gets: the browser and system it was
+    made on ("Chrome · Linux"), which the person can change on the account page."""
+    from app.web.account.page import browser_label  # the account page imports this module
+
+    return browser_label(request.user_agent.string)[: passkeys.NAME_LENGTH]

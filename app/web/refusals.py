@@ -84,6 +84,8 @@ SERVICE_MESSAGES = (
     N_("this passkey could not be verified"),
     N_("no such passkey"),
     N_("this is your only way to sign in: add another passkey or set a password first"),
+    N_("create the account with a password"),
+    N_("create the account with a passkey"),
     # invitations
     N_("an email or a mobile_number is required"),
     N_("unknown template key %(key)s"),

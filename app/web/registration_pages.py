@@ -22,6 +22,7 @@ from app.messages.invitations import app_name, inviter_name
 from app.security import allow_form_redirect_to
 from app.web.forms import RegistrationForm, SignInForm, registration_form
 from app.web.i18n import set_locale
+from app.web.passkey_pages import registration_page_context, sign_in_page_context
 from app.web.refusals import refusal_text
 from app.web.registration_context import (
     EXPLANATIONS,
@@ -61,6 +62,7 @@ def show(ctx: Context, form: RegistrationForm | None = None, status: int = 200):
         min_password=MIN_PASSWORD_LENGTH,
         action=url_for("registration.submit", **ctx.query()),
         decline_action=url_for("registration.decline", **ctx.query()),
+        **registration_page_context(),
     )
     return html, status
 
@@ -133,6 +135,8 @@ def _sign_in_instead_page(ctx: Context):
     """An accepted invitation opened again: sign in to continue the same request."""
     allow_continuing(ctx)
     email = ctx.invitation.email if ctx.invitation else None
+    uid = ctx.interaction.uid
+    passkey = sign_in_page_context(url_for("web.interaction_passkey", uid=uid, invite_id=ctx.token))
     html = render_template(
         "web/sign_in.html",
         form=SignInForm(email=email),
@@ -140,6 +144,7 @@ def _sign_in_instead_page(ctx: Context):
         action=url_for("web.interaction_login", uid=ctx.interaction.uid, invite_id=ctx.token),
         client=ctx.client,
         notice=EXPLANATIONS["invite_accepted"][1],
+        **passkey,
     )
     return html, 200
 

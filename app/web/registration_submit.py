@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
-from app.accounts import registration
+from app.accounts import passkeys, registration
 from app.accounts.errors import AccountError
 from app.accounts.fields import registration_fields
 from app.accounts.sessions import browser_secret, current_session, start_session
@@ -32,6 +32,7 @@ from app.oauth import interaction as pauses
 from app.security import refuse_cross_site_request
 from app.web.forms import JsonBodyError, RegistrationForm, registration_form
 from app.web.i18n import set_locale
+from app.web.passkey_pages import passkey_name, submitted_passkey, verified_passkey
 from app.web.refusals import refusal_text
 from app.web.registration_context import (
     EXPLANATIONS,
@@ -146,17 +147,20 @@ def register(ctx: Context, as_json: bool):
         raise refused(ctx)
     specs = registration_fields()
     form = _filled_form(specs, as_json)
+    credential = None if as_json else submitted_passkey(form)
     if not form.validate():
         return _invalid(ctx, form, as_json)
     data = registration.Registration(
-        password=form.password.data,
+        password=None if credential else form.password.data,
         email=form.email.data or None,
         phone_number=form.phone_number.data or None,
         given_name=form.given_name.data or None,
         family_name=form.family_name.data or None,
         custom_fields=form.custom_values(specs),
+        passkey_name=passkey_name(),
     )
     try:
+        data.passkey = verified_passkey(credential)
         if ctx.invitation is not None:
             account = registration.register_invited(ctx.invitation, data)
         else:
@@ -172,7 +176,7 @@ def register(ctx: Context, as_json: bool):
         # Lost a race, perhaps to this very browser's first click: the paused request
         # now offers sign-in (or carries on, once the winner has signed this browser in).
         raise Failure(exc.status, exc.code, INVITATION_JUST_USED, _continue_after(ctx)) from None
-    start_session(account)
+    start_session(account, amr=passkeys.amr_of_new(data.passkey))
     target = _continue_url(ctx)
     if as_json:
         return jsonify(sub=account.sub, continue_url=target), 201

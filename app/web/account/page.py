@@ -14,8 +14,8 @@ from app.accounts import verification
 from app.accounts.active_sessions import active_sessions
 from app.accounts.applications import granted
 from app.accounts.export import accepted_invitations
-from app.accounts.passkeys import passkeys_of
 from app.accounts.fields import registration_fields
+from app.accounts.passkeys import passkeys_of
 from app.accounts.phone_verification import sms_available
 from app.accounts.validation import MIN_PASSWORD_LENGTH
 from app.errors import DomainError
