@@ -202,6 +202,15 @@ class AccountSettings:
     #: What a person may create an account with on the registration page: ``password``,
     #: ``passkey`` (passkey-only accounts) or ``both`` (default: the person chooses).
     REGISTRATION_CREDENTIALS: str = _env("REGISTRATION_CREDENTIALS", "both") or "both"
+    #: Whether people holding the role admin or secondary_admin must give a second
+    #: factor (a TOTP code, or sign in with a passkey) everywhere: the dashboard, the
+    #: account page and every client (issue 16). One who has none is led through
+    #: setting up an authenticator app at their next sign-in. On unless set (production);
+    #: off in development and tests, so the seeded demo admin signs in with a password.
+    MFA_FOR_ADMIN_ROLES: bool = _env_bool("MFA_FOR_ADMIN_ROLES", True)
+    #: Seconds a correct password waits for its second factor (15 minutes: setting up
+    #: an authenticator app takes a while); then the sign-in starts again.
+    SECOND_FACTOR_STEP_LIFETIME = _env_int("SECOND_FACTOR_STEP_LIFETIME", 15 * 60)
 
 
 class InvitationSettings:
@@ -463,6 +472,7 @@ class DevelopmentConfig(Config):
     PLAYGROUND_ENABLED = _env_bool("PLAYGROUND_ENABLED", True)
     OUTBOX_IN_PROCESS = _env_bool("OUTBOX_IN_PROCESS", True)
     WEBHOOK_ALLOW_PRIVATE_ADDRESSES = _env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", True)
+    MFA_FOR_ADMIN_ROLES = _env_bool("MFA_FOR_ADMIN_ROLES", False)
     #: Messages are printed by the web process, not sent, unless told otherwise.
     MAIL_BACKEND = _env("MAIL_BACKEND", "console") or "console"
     #: The seeded demo client's secret unless told otherwise.
@@ -492,6 +502,8 @@ class TestingConfig(Config):
     MAIL_BACKEND = "console"
     SMS_BACKEND = "console"
     WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    #: Tests that want it turn it on (tests/oauth/test_mfa_step.py).
+    MFA_FOR_ADMIN_ROLES = False
 
 
 #: Production wants a SECRET_KEY of at least this many characters, and none of these.

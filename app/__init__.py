@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.oauth.views import bp as oauth_bp
     from app.web.account import bp as account_bp
     from app.web.invite_links import bp as invite_links_bp
+    from app.web.mfa import bp as mfa_bp
     from app.web.passkeys import bp as passkeys_bp
     from app.web.password import bp as password_bp
     from app.web.registration import bp as registration_bp
@@ -123,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(verification_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(passkeys_bp)
+    app.register_blueprint(mfa_bp)
     from app.api import init_api
 
     init_api(app)

@@ -63,3 +63,27 @@ def seal(value: str, purpose: str) -> str:
 def unseal(token: str, purpose: str) -> str:
     """The value ``seal`` sealed for ``purpose``; InvalidToken if it was not."""
     return _fernet(purpose).decrypt(token.encode("ascii")).decode("utf-8")
+
+
+# -- keyed hashes: short secrets people type (codes), which a plain hash would not hide --
+
+
+def keyed_hash(message: str, purpose: str, secret_key: str | None = None) -> str:
+    """The hex HMAC-SHA-256 of ``message`` under a key derived from SECRET_KEY (or
+    ``secret_key``) for ``purpose``: a database dump alone does not give a six-digit
+    or ten-letter code away, as a plain hash of it would."""
+    from flask import current_app
+
+    secret_key = secret_key or current_app.config["SECRET_KEY"]
+    key = hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
+def keyed_hashes(message: str, purpose: str) -> list[str]:
+    """``keyed_hash`` under SECRET_KEY, then under each of SECRET_KEY_FALLBACKS: what a
+    code stored before a key change may be stored as."""
+    from flask import current_app
+
+    config = current_app.config
+    keys = [config["SECRET_KEY"], *(config["SECRET_KEY_FALLBACKS"] or ())]
+    return [keyed_hash(message, purpose, key) for key in keys]

@@ -11,7 +11,6 @@ code away. The SMS goes through the outbox like every message.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from datetime import timedelta
@@ -22,6 +21,7 @@ from sqlalchemy import select, update
 from app import events
 from app.accounts.errors import AccountError
 from app.accounts.verification import NothingToVerify
+from app.crypto import keyed_hash
 from app.errors import Conflict
 from app.extensions import db
 from app.invitations import catalog
@@ -155,11 +155,7 @@ def _end_codes(account: Account, now) -> None:
 
 
 def _hash(account: Account, phone_number: str, code: str) -> str:
-    key = hmac.new(
-        current_app.config["SECRET_KEY"].encode(), b"phone-code", hashlib.sha256
-    ).digest()
-    message = f"{account.sub}:{phone_number}:{code}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return keyed_hash(f"{account.sub}:{phone_number}:{code}", "phone-code")
 
 
 def _language(lang: str | None) -> str:

@@ -20,6 +20,9 @@ from app.models import Account, BrowserSession, utcnow
 
 _SID = "sid"
 _BROWSER = "browser"
+#: A password that still waits for its second factor (app/accounts/mfa_sign_in.py):
+#: forgotten when this browser signs in or out.
+PENDING_SIGN_IN = "pending_sign_in"
 #: How stale ``last_seen_at`` may get before a request writes it again.
 LAST_SEEN_STEP = timedelta(minutes=1)
 
@@ -97,6 +100,7 @@ def end_session() -> None:
         row.ended_at = utcnow()
         db.session.commit()
     session.pop(_SID, None)
+    session.pop(PENDING_SIGN_IN, None)
 
 
 def browser_secret() -> str:

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.mfa_policy import CLIENT_POLICIES
 from app.crypto import hash_secret, new_secret
 from app.errors import DomainError
 from app.extensions import db
@@ -96,6 +97,15 @@ def check_signup_mode(mode: str | None) -> str | None:
     return mode
 
 
+def check_mfa(mfa: str) -> str:
+    """One of ``off``, ``optional``, ``required`` (app/accounts/mfa_policy.py, issue 16)."""
+    if mfa not in CLIENT_POLICIES:
+        raise ClientError(
+            f"mfa must be one of {', '.join(CLIENT_POLICIES)}, not {mfa!r}", field="mfa"
+        )
+    return mfa
+
+
 def create_client(
     name: str,
     redirect_uris: list[str],
@@ -110,6 +120,7 @@ def create_client(
     first_party: bool = False,
     require_pkce: bool = True,
     signup_mode: str | None = None,
+    mfa: str = "off",
     allow_http: bool = False,
     secret: str | None = None,
     known_scopes: Iterable[str] | None = None,
@@ -126,6 +137,7 @@ def create_client(
     if known_scopes is not None:
         scope = check_scope(scope, known_scopes)
     check_signup_mode(signup_mode)
+    check_mfa(mfa)
     if client_id is not None and not 0 < len(client_id) <= 64:
         raise ClientError("client_id must be 1 to 64 characters", field="client_id")
     # Hex, so a generated id never starts with '-' (it would read as a CLI option).
@@ -150,6 +162,7 @@ def create_client(
         first_party=first_party,
         require_pkce=require_pkce,
         signup_mode=signup_mode,
+        mfa=mfa,
     )
     db.session.add(client)
     try:
@@ -212,6 +225,7 @@ UPDATABLE = frozenset(
         "require_pkce",
         "scope",
         "signup_mode",
+        "mfa",
     }
 )
 
@@ -246,6 +260,8 @@ def update_client(
         values["scope"] = check_scope(values["scope"], known_scopes)
     if "signup_mode" in values:
         check_signup_mode(values["signup_mode"])
+    if "mfa" in values:
+        check_mfa(values["mfa"])
     if client.is_public and values.get("require_pkce") is False:
         raise ClientError("public clients always require PKCE", field="require_pkce")
     for key, value in values.items():

@@ -8,9 +8,10 @@ from functools import wraps
 from flask import g, redirect, render_template, request, url_for
 
 from app.access import Caller, person_may
-from app.accounts.sessions import current_account
+from app.accounts.sessions import current_session
 from app.models import Account
 from app.web.i18n import set_locale
+from app.web.mfa import missing_on_own_pages
 
 
 def may(action: str) -> bool:
@@ -20,7 +21,8 @@ def may(action: str) -> bool:
 
 
 def requires(action: str):
-    """Protect a page: sign in first; without a role allowing ``action``, a 403 page.
+    """Protect a page: sign in first (with a second factor when the person's roles or
+    their own two-step sign-in need one); without a role allowing ``action``, a 403 page.
 
     Keeps the person in ``g.dashboard_person``: the page's caller (``caller()``,
     ``actor()``) and the navigation's ``may``.
@@ -30,10 +32,13 @@ def requires(action: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             set_locale()
-            person = current_account()
-            if person is None:
-                return redirect(url_for("web.sign_in", next=request.full_path.rstrip("?")))
-            g.dashboard_person = person
+            browser = current_session()
+            here = request.full_path.rstrip("?")
+            if browser is None:
+                return redirect(url_for("web.sign_in", next=here))
+            if missing := missing_on_own_pages(browser, here):
+                return missing  # a second factor first (MFA_FOR_ADMIN_ROLES, issue 16)
+            person = g.dashboard_person = browser.account
             if not person_may({role.name for role in person.roles}, action):
                 return forbidden(person)
             return view(*args, **kwargs)

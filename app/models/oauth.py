@@ -40,6 +40,9 @@ class AuthorizationCode(Base):
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Browser session the code was issued in (the ``sid`` claim).
     session_id: Mapped[str | None] = mapped_column(String(64))
+    #: How the person signed in, copied from the session (the ``amr`` claim; ``acr``
+    #: follows from it); null for codes from before it was kept: a password.
+    amr: Mapped[list[str] | None] = mapped_column(JSON)
     #: Tokens issued from this code carry the same family id, so a replayed code
     #: can revoke them (RFC 6749 §4.1.2).
     family_id: Mapped[str] = mapped_column(String(36), default=new_family_id, index=True)
@@ -70,10 +73,10 @@ class AuthorizationCode(Base):
         return int(self.auth_time.timestamp())
 
     def get_acr(self) -> None:
-        return None
+        return None  # app/oauth/openid.py derives it from amr
 
     def get_amr(self) -> list[str]:
-        return ["pwd"]
+        return list(self.amr or ["pwd"])
 
 
 class Token(Base):

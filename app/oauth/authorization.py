@@ -31,6 +31,7 @@ from app.oauth.server import authorization_server
 PROMPT_NONE_ERRORS = {
     pauses.CONSENT: ConsentRequiredError,
     pauses.VERIFY_EMAIL: InteractionRequiredError,
+    pauses.MFA: InteractionRequiredError,
 }
 
 

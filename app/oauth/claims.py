@@ -22,8 +22,10 @@ SCOPE_CLAIMS = {
 #: The scopes whose claims introspection answers carry too.
 MEMBERSHIP = ("groups", "roles")
 
-CLAIMS_SUPPORTED = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid"] + [
-    claim for claims in SCOPE_CLAIMS.values() for claim in claims
+#: ``amr`` and ``acr`` say how the person signed in (app/accounts/mfa_policy.py).
+CLAIMS_SUPPORTED = [
+    *("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "amr", "acr"),
+    *(claim for claims in SCOPE_CLAIMS.values() for claim in claims),
 ]
 
 

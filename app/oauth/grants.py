@@ -94,6 +94,7 @@ class AuthorizationCodeGrant(OrderedHooks, OneCommit, grants.AuthorizationCodeGr
             code_challenge_method=data.get("code_challenge_method"),
             auth_time=browser.auth_time,
             session_id=browser.public_sid,
+            amr=list(browser.amr) if browser.amr else None,
             issued_at=now,
             expires_at=now + timedelta(seconds=current_app.config["AUTHORIZATION_CODE_LIFETIME"]),
         )

@@ -16,6 +16,7 @@ from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from flask import current_app
 from sqlalchemy import select
 
+from app.accounts import mfa_policy
 from app.crypto import hash_secret, new_secret
 from app.extensions import db
 from app.models import BrowserSession, Client, Consent, Interaction, utcnow
@@ -27,6 +28,11 @@ MAX_PARAMS_SIZE = 16 * 1024
 LOGIN = "login"
 CONSENT = "consent"
 REGISTER = "register"
+#: The second factor (issue 16): the session's sign-in lacks one that the client
+#: (``mfa``), the request (``acr_values``) or the person's roles need
+#: (app/accounts/mfa_policy.py). A password held for its second factor is still LOGIN
+#: here: nobody is signed in until the code is given (app/web/mfa.py shows the step).
+MFA = "second_factor"
 #: "Check your email": the signed-in person's email is not verified yet, and the
 #: operator requires it (REQUIRE_VERIFIED_EMAIL).
 VERIFY_EMAIL = "verify_email"
@@ -145,13 +151,17 @@ def required_step(
     interaction: Interaction | None = None,
 ) -> str | None:
     """What the person must still do before a code can be issued: REGISTER, LOGIN,
-    VERIFY_EMAIL, CONSENT or None. Registering (or signing in instead) for this request
+    MFA, VERIFY_EMAIL, CONSENT or None. Registering (or signing in instead) for this request
     satisfies REGISTER and LOGIN."""
     signed_in_here = interaction is not None and interaction.login_at is not None
     if not signed_in_here and wants_registration(params):
         return REGISTER
     if browser is None or (not signed_in_here and _login_needed(params, browser)):
         return LOGIN
+    if mfa_policy.second_factor_needed(
+        browser.account, browser.amr, client.mfa, params.get("acr_values")
+    ):
+        return MFA
     if current_app.config["REQUIRE_VERIFIED_EMAIL"] and not browser.account.email_verified:
         return VERIFY_EMAIL
     if _consent_needed(params, client, browser):

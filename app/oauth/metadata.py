@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from app.accounts.mfa_policy import ACR_VALUES
 from app.oauth.claims import CLAIMS_SUPPORTED
 from app.oauth.grants import ALL_METHODS, CONFIDENTIAL_METHODS
 
@@ -31,6 +32,8 @@ def server_metadata() -> dict:
         "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_METHODS,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": CLAIMS_SUPPORTED,
+        # ACR_MFA in acr_values asks for a second factor (issue 16).
+        "acr_values_supported": list(ACR_VALUES),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

@@ -12,6 +12,7 @@ from flask import current_app
 from joserfc import jwt
 from sqlalchemy import select
 
+from app.accounts import mfa_policy
 from app.extensions import db
 from app.models import AuthorizationCode
 from app.oauth import keys
@@ -62,6 +63,7 @@ class OpenIDCode(_OpenIDCode):
         claims = super().get_authorization_code_claims(authorization_code)
         if authorization_code.session_id:
             claims["sid"] = authorization_code.session_id
+        claims["acr"] = mfa_policy.acr(claims.get("amr"))
         return claims
 
     def generate_user_info(self, user, scope):

@@ -86,6 +86,11 @@ SERVICE_MESSAGES = (
     N_("this is your only way to sign in: add another passkey or set a password first"),
     N_("create the account with a password"),
     N_("create the account with a passkey"),
+    # two-step sign-in (issue 16)
+    N_("this code is not right; try the current one"),
+    N_("two-step sign-in is set up already; remove it first"),
+    N_("two-step sign-in is not set up"),
+    N_("enter your password or a code"),
     # invitations
     N_("an email or a mobile_number is required"),
     N_("unknown template key %(key)s"),

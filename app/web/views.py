@@ -18,6 +18,7 @@ from app.models import Account
 from app.oauth import authorization
 from app.oauth import interaction as pauses
 from app.security import allow_form_redirect_to
+from app.web import mfa
 from app.web.account.limits import (
     signed_in_account,
     slowed_down_text,
@@ -57,6 +58,8 @@ def sign_in():
     if form.validate_on_submit():
         account = _check_credentials(form)
         if account is not None:
+            if mfa.hold_if_needed(account):
+                return redirect(url_for("mfa.step", next=target), code=303)
             _start_signed_in_session(account)
             return redirect(target or url_for("web.account"), code=303)
     action = url_for("web.sign_in", next=target) if target else url_for("web.sign_in")
@@ -139,7 +142,7 @@ def account():
     browser = current_session()
     if browser is None:
         return redirect(url_for("web.sign_in"))
-    return account_page(browser)
+    return mfa.missing_on_own_pages(browser, url_for("web.account")) or account_page(browser)
 
 
 @bp.get("/signed-out")
@@ -179,6 +182,8 @@ def interaction_login(uid: str):
     if form.validate_on_submit():
         account = _check_credentials(form)
         if account is not None:
+            if mfa.hold_if_needed(account, uid, outcome.client, paused.params):
+                return redirect(url_for("web.interaction", uid=uid), code=303)
             _start_signed_in_session(account)
             pauses.mark_signed_in(paused)
             return redirect(url_for("web.interaction", uid=uid), code=303)
@@ -249,6 +254,8 @@ def _set_step_locale(step: authorization.Step) -> None:
 def _render_step(step: authorization.Step):
     if step.name == pauses.REGISTER:
         return show(in_interaction(step, request.args.get("invite_id")))
+    if step.name == pauses.MFA or mfa.held_for(step):
+        return mfa.interaction_page(step)
     set_locale(step.ui_locales)
     if step.name == pauses.LOGIN:
         return _sign_in_page(step)

@@ -13,4 +13,4 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-from app.web.account import credentials, data, profile, sessions  # noqa: E402, F401  (routes)
+from app.web.account import credentials, data, profile, sessions, two_step  # noqa: E402, F401  (routes)

@@ -21,6 +21,7 @@ from app.accounts.validation import MIN_PASSWORD_LENGTH
 from app.errors import DomainError
 from app.models import BrowserSession
 from app.web.account.forms import EmailForm, PasswordForm, PhoneCodeForm, profile_form
+from app.web.mfa import two_step_section
 from app.web.passkey_pages import AddPasskeyForm, allow_passkey_script
 from app.web.refusals import refusal_text
 from app.web.scopes import scope_label
@@ -61,6 +62,7 @@ def account_page(browser: BrowserSession, status: int = 200, error: str | None =
         browser_label=browser_label,
         scope_label=scope_label,
         error=error,
+        two_step=two_step_section(account),
         **{**blank, **forms},
     )
     return make_response(html, status)

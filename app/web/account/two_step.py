@@ -1,0 +1,124 @@
+"""The "Two-step sign-in" section (issue 16): set up an authenticator app (QR code, the
+secret as text, a first code), new recovery codes, and turning it off with the
+password or a code. And the guard of every page under /account: a sign-in that lacks
+a second factor the account page needs goes to the second-factor step first."""
+
+from __future__ import annotations
+
+from flask import Response, url_for
+from flask_babel import gettext as _
+
+from app.accounts import mfa_sign_in, totp
+from app.accounts.credentials import check_password
+from app.accounts.sessions import current_session
+from app.accounts.throttle import TooManyFailures
+from app.errors import DomainError
+from app.extensions import limiter
+from app.web.account import bp
+from app.web.account.limits import account_limit, sign_in_limit, slowed_down_text
+from app.web.account.page import account_page, done, to_sign_in
+from app.web.i18n import set_locale
+from app.web.mfa import browser_enrolment, missing_on_own_pages, recovery_codes_page
+from app.web.mfa_forms import CodeForm, RemoveForm
+from app.web.refusals import refusal_text
+
+SECTION = "two-step"
+
+
+@bp.before_request
+def second_factor_first() -> Response | None:
+    """Nothing under /account for a sign-in that lacks a second factor it needs."""
+    return missing_on_own_pages(current_session(), "/account")
+
+
+@bp.post("/two-step/begin")
+@limiter.limit(account_limit)
+def two_step_begin():
+    """Start setting up an authenticator app: the section shows its QR code."""
+    set_locale()
+    browser = current_session()
+    if browser is None:
+        return to_sign_in()
+    try:
+        browser_enrolment(browser.account, begin=True)
+    except DomainError as exc:
+        return account_page(browser, exc.status, error=refusal_text(exc.description))
+    return done(_("Add Vestibule to your authenticator app, then enter its code."), SECTION)
+
+
+@bp.post("/two-step/confirm")
+@limiter.limit(sign_in_limit)
+def two_step_confirm():
+    """Finish setting up with a first code: the recovery codes, shown this once."""
+    set_locale()
+    browser = current_session()
+    if browser is None:
+        return to_sign_in()
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return account_page(browser, 400, two_step_form=form)
+    enrolment = browser_enrolment(browser.account)
+    try:
+        codes = totp.confirm(browser.account, enrolment and enrolment.factor_id, form.code.data)
+    except TooManyFailures as exc:
+        return _slowed_down(browser, exc, two_step_form=form)
+    except totp.CodeRefused as exc:
+        form.code.errors = [refusal_text(exc.description)]
+        return account_page(browser, exc.status, two_step_form=form)
+    mfa_sign_in.strengthen(browser)  # the person just gave a code
+    return recovery_codes_page(codes, url_for("web.account", _anchor=SECTION))
+
+
+@bp.post("/two-step/recovery-codes")
+@limiter.limit(account_limit)
+def two_step_recovery_codes():
+    """Ten new recovery codes; the earlier ones stop working."""
+    set_locale()
+    browser = current_session()
+    if browser is None:
+        return to_sign_in()
+    try:
+        codes = totp.new_recovery_codes(browser.account)
+    except DomainError as exc:
+        return account_page(browser, exc.status, error=refusal_text(exc.description))
+    return recovery_codes_page(codes, url_for("web.account", _anchor=SECTION))
+
+
+@bp.post("/two-step/remove")
+@limiter.limit(sign_in_limit)
+def two_step_remove():
+    """Turn two-step sign-in off, with the password or a code."""
+    set_locale()
+    browser = current_session()
+    if browser is None:
+        return to_sign_in()
+    form = RemoveForm()
+    if not form.validate_on_submit():
+        return account_page(browser, 400, two_step_remove_form=form)
+    try:
+        _prove(browser.account, form)
+    except TooManyFailures as exc:
+        return _slowed_down(browser, exc, two_step_remove_form=form)
+    except DomainError as exc:
+        form.form_errors.append(refusal_text(exc.description))
+        return account_page(browser, exc.status, two_step_remove_form=form)
+    totp.remove(browser.account, f"account:{browser.account.sub}")
+    return done(_("Two-step sign-in is off."), SECTION)
+
+
+def _prove(account, form: RemoveForm) -> None:
+    """The password (if typed), else the code; a refusal otherwise."""
+    if form.password.data:
+        check_password(account, form.password.data)
+    elif form.code.data:
+        totp.verify(account, form.code.data)
+    else:
+        raise totp.CodeRefused("enter your password or a code")
+
+
+def _slowed_down(browser, exc: TooManyFailures, **forms) -> Response:
+    for form in forms.values():
+        form.form_errors.append(slowed_down_text(exc.retry_after))
+    response = account_page(browser, 429, **forms)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
