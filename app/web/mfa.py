@@ -87,9 +87,9 @@ def missing_on_own_pages(browser: BrowserSession | None, next_path: str) -> Resp
 
 
 def held_for(step: authorization.Step) -> bool:
-    """Whether the paused request's sign-in step is done but for the second factor."""
-    uid = step.interaction.uid
-    return step.name in (pauses.LOGIN, pauses.REGISTER) and mfa_sign_in.pending(uid) is not None
+    """Whether the paused request's sign-in is done but for the second factor (its
+    step is then one that asks for a sign-in: nobody is signed in yet)."""
+    return mfa_sign_in.pending(step.interaction.uid) is not None
 
 
 # -- the standalone sign-in's step ---------------------------------------------------------

@@ -252,10 +252,10 @@ def _set_step_locale(step: authorization.Step) -> None:
 
 
 def _render_step(step: authorization.Step):
-    if step.name == pauses.REGISTER:
-        return show(in_interaction(step, request.args.get("invite_id")))
     if step.name == pauses.MFA or mfa.held_for(step):
         return mfa.interaction_page(step)
+    if step.name == pauses.REGISTER:
+        return show(in_interaction(step, request.args.get("invite_id")))
     set_locale(step.ui_locales)
     if step.name == pauses.LOGIN:
         return _sign_in_page(step)

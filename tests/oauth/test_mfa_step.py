@@ -325,3 +325,16 @@ def test_discovery_advertises_amr_and_acr(client):
     metadata = client.get("/.well-known/openid-configuration").json
     assert metadata["acr_values_supported"] == [ACR_PASSWORD, ACR_MFA]
     assert {"amr", "acr"} <= set(metadata["claims_supported"])
+
+
+def test_signing_in_from_the_registration_page_asks_for_the_code(app, client, factory):
+    """prompt=create shows the registration page; signing in there instead goes on to
+    the second factor (not back to the registration page)."""
+    rp = factory.client(mfa="required", signup_mode="public")
+    person = factory.account()
+    secret, _ = enrol(app, person.sub)
+    started = start_authorization(client, rp, prompt="create")
+    answer = sign_in_at(client, started.location, person.email, person.password)
+    page = client.get(answer.location)
+    assert "Enter the code from your authenticator app" in _text(page)
+    _at_client(client, post_code(client, page, code_for(secret, 1)), rp)
