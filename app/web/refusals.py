@@ -125,6 +125,7 @@ SERVICE_MESSAGES = (
     N_("unknown scopes: %(scopes)s"),
     N_("scope: at most %(max)s characters"),
     N_("signup_mode must be one of %(modes)s or null, not %(mode)s"),
+    N_("mfa must be one of %(modes)s, not %(mode)s"),
     N_("client_id must be 1 to 64 characters"),
     N_("client_id %(client_id)s is taken"),
     N_("a client needs a name of at most 128 characters"),
