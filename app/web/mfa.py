@@ -36,7 +36,6 @@ from app.models import Account, BrowserSession, Client
 from app.oauth import authorization
 from app.oauth import interaction as pauses
 from app.security import allow_form_redirect_to
-from app.web.account.limits import slowed_down_text
 from app.web.i18n import set_locale
 from app.web.mfa_forms import CodeForm
 from app.web.refusals import refusal_text
@@ -199,6 +198,9 @@ def _give_code(subject: Subject, form: CodeForm) -> list[str] | bool:
         else:
             totp.verify(subject.account, form.code.data)
     except TooManyFailures as exc:
+        # Imported here: the account page's package imports this module.
+        from app.web.account.limits import slowed_down_text
+
         g.retry_after = exc.retry_after
         form.code.errors = [slowed_down_text(exc.retry_after)]
         return False
