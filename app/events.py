@@ -33,6 +33,11 @@ WEBHOOK_EVENT_TYPES = (
     "user.password_changed",
     "user.email_verified",
     "user.deleted",
+    # a person's sign-in factors (issue 16): set up or removed by them or an administrator
+    "user.mfa_enrolled",
+    "user.mfa_removed",
+    "user.passkey_added",
+    "user.passkey_removed",
     "consent.revoked",
 )
 

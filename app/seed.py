@@ -107,6 +107,8 @@ def _ensure_demo_clients(cfg: Mapping[str, Any]) -> None:
             scope="openid profile email phone offline_access",
             post_logout_redirect_uris=[f"{issuer}/playground/"],
             initiate_login_uri=f"{issuer}/playground/login",
+            # Who set up two-step sign-in on the account page is asked for a code.
+            mfa="optional",
             allow_http=True,
         )
     # The by-hand flow of the README lands on the playground's code page.

@@ -87,7 +87,15 @@ def init_api(app: Flask) -> None:
     app.url_map.converters["public_id"] = PublicIdConverter
     api = AdminApi(app)
     api.register_converter(PublicIdConverter, lambda _: {"type": "string", "format": "uuid"})
-    from app.api import clients, groups, invitations, outbox, users, webhooks
+    from app.api import (
+        clients,
+        groups,
+        invitations,
+        outbox,
+        users,
+        users_factors,  # noqa: F401  (routes on the users blp)
+        webhooks,
+    )
     from app.api.invitations import create, search, single  # noqa: F401  (routes on its blp)
 
     modules = (invitations, users, groups, clients, webhooks, outbox)

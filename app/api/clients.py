@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from app.accounts.mfa_policy import CLIENT_POLICIES
 from app.api.auth import requires
 from app.api.common import PageQuerySchema, StrictBoolean, Text, page_dict, page_schema
 from app.clients import service
@@ -21,6 +22,20 @@ _SIGNUP_MODE = (
     "Who may register through this client: 'public' anyone, 'restricted' "
     "only with a valid invitation, 'closed' nobody; null follows the global SIGNUP_MODE."
 )
+
+
+_MFA = (
+    "Second factor after a password: 'required' for everyone, 'optional' for people "
+    "who set one up, 'off' only where a person's roles need it (MFA_FOR_ADMIN_ROLES); "
+    "default 'off'. A passkey sign-in counts as two factors."
+)
+
+
+def _mfa_field(**kwargs) -> fields.String:
+    """The ``mfa`` policy field (issue 16), documented for the OpenAPI spec."""
+    return fields.String(
+        validate=validate.OneOf(CLIENT_POLICIES), metadata={"description": _MFA}, **kwargs
+    )
 
 
 def _signup_mode_field(**kwargs) -> fields.String:
@@ -48,6 +63,7 @@ class ClientSchema(Schema):
     first_party = fields.Boolean(required=True)
     require_pkce = fields.Boolean(required=True)
     signup_mode = _signup_mode_field(required=True)
+    mfa = _mfa_field(required=True)
     created_at = fields.DateTime(required=True)
     secret_rotated_at = fields.DateTime(required=True, allow_none=True)
 
@@ -88,6 +104,7 @@ class ClientCreateSchema(Schema):
     first_party = StrictBoolean()
     require_pkce = StrictBoolean()
     signup_mode = _signup_mode_field()
+    mfa = _mfa_field()
 
     @validates_schema
     def _public_means_no_secret(self, data: dict, **kwargs) -> None:
@@ -110,6 +127,7 @@ class ClientUpdateSchema(Schema):
     first_party = StrictBoolean()
     require_pkce = StrictBoolean()
     signup_mode = _signup_mode_field()
+    mfa = _mfa_field()
 
 
 def to_dict(client: Client) -> dict:
@@ -127,6 +145,7 @@ def to_dict(client: Client) -> dict:
         "first_party": client.first_party,
         "require_pkce": client.require_pkce,
         "signup_mode": client.signup_mode,
+        "mfa": client.mfa,
         "created_at": client.created_at,
         "secret_rotated_at": client.secret_rotated_at,
     }
@@ -167,7 +186,8 @@ def get_client(client_id: str):
 @blp.arguments(ClientUpdateSchema)
 @blp.response(200, ClientSchema)
 def update_client(body: dict, client_id: str):
-    """Change a client's URIs, scope, name, first-party flag, PKCE policy or sign-up mode."""
+    """Change a client's URIs, scope, name, first-party flag, PKCE policy, sign-up mode
+    or second-factor policy (mfa)."""
     return to_dict(service.update_client(client_id, body, **service.policy()))
 
 

@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.accounts.mfa_policy import CLIENT_POLICIES
 from app.clients.service import ClientError, create_client, list_clients, rotate_secret
 from config import SIGNUP_MODES
 
@@ -44,6 +45,13 @@ def clients():
     default=None,
     help="Who may register through this client. Default: the global SIGNUP_MODE.",
 )
+@click.option(
+    "--mfa",
+    type=click.Choice(CLIENT_POLICIES),
+    default="off",
+    show_default=True,
+    help="Second factor after the password: for everyone, for people who set it up, or off.",
+)
 @with_appcontext
 def clients_create(
     name,
@@ -58,6 +66,7 @@ def clients_create(
     first_party,
     relax_pkce,
     signup_mode,
+    mfa,
 ):
     """Register a client and print its secret once."""
     try:
@@ -74,6 +83,7 @@ def clients_create(
             first_party=first_party,
             require_pkce=not relax_pkce,
             signup_mode=signup_mode,
+            mfa=mfa,
             allow_http=current_app.config["AUTHLIB_INSECURE_TRANSPORT"],
         )
     except ClientError as exc:

@@ -40,6 +40,7 @@ def init_dashboard(app: Flask) -> None:
         labels,
         outbox,
         user_actions,
+        user_factors,
         users,
     )
     from app.dashboard.access import may

@@ -85,6 +85,11 @@ class ClientSettingsForm(FlaskForm):
         ],
         default="",
     )
+    mfa = SelectField(
+        _l("Two-step sign-in"),
+        choices=[SelectChoice(policy, label) for policy, label in labels.MFA_POLICIES.items()],
+        default="off",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -102,6 +107,7 @@ class ClientSettingsForm(FlaskForm):
             "first_party": client.first_party,
             "require_pkce": client.require_pkce,
             "signup_mode": client.signup_mode or "",
+            "mfa": client.mfa,
         }
 
     def settings(self) -> dict[str, Any]:
@@ -115,6 +121,7 @@ class ClientSettingsForm(FlaskForm):
             "first_party": self.first_party.data,
             "require_pkce": self.require_pkce.data,
             "signup_mode": self.signup_mode.data or None,
+            "mfa": self.mfa.data,
         }
 
 

@@ -49,6 +49,13 @@ SIGNUP_MODES = {
     "closed": _l("Closed: no registration"),
 }
 
+#: A client's second-factor policy (issue 16), as the client pages say it.
+MFA_POLICIES = {
+    "off": _l("Off: only where a person's roles need it"),
+    "optional": _l("Optional: for people who set it up"),
+    "required": _l("Required: for everyone"),
+}
+
 
 def language(code: str) -> str:
     """A language's name in the page's language (Babel's CLDR data): "German", "Deutsch"."""

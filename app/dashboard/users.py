@@ -8,6 +8,7 @@ from flask import render_template, request
 
 from app.accounts import groups
 from app.accounts import service as accounts
+from app.accounts.factors import factors_of
 from app.accounts.fields import registration_fields
 from app.dashboard import bp
 from app.dashboard.access import requires
@@ -65,6 +66,7 @@ def detail_page(account: Account, status: int = 200, error: str | None = None, *
         label=person_label(account),
         field_labels=labels,
         choices=_choices(account),
+        factors=factors_of(account),
         error=error,
         **{**blank, **forms},
     )

@@ -96,6 +96,7 @@ def _seed(app, issuer: str) -> tuple[AccountInfo, ClientInfo, AccountInfo, Accou
             first_party=True,
             post_logout_redirect_uris=[f"{issuer}/playground/"],
             initiate_login_uri=f"{issuer}/playground/login",
+            mfa="optional",
             allow_http=True,
         )
         create_client(
