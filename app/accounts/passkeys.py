@@ -54,6 +54,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from app import events
 from app.accounts.errors import AccountError
 from app.crypto import new_secret
 from app.errors import Conflict, NotFound
@@ -292,9 +293,9 @@ def refuse_registered(new: NewPasskey) -> None:
 
 
 def attach(account: Account, new: NewPasskey, name: str) -> Passkey:
-    """Add ``new`` to ``account`` (not committed): its handle becomes the account's if
-    it has none (and a registering browser's pending handle is forgotten). Refuses a
-    credential id registered already."""
+    """Add ``new`` to ``account`` with its ``user.passkey_added`` event (not committed):
+    its handle becomes the account's if it has none (and a registering browser's
+    pending handle is forgotten). Refuses a credential id registered already."""
     refuse_registered(new)
     if not account.webauthn_handle:
         account.webauthn_handle = new.handle
@@ -312,6 +313,8 @@ def attach(account: Account, new: NewPasskey, name: str) -> Passkey:
         created_at=utcnow(),
     )
     db.session.add(passkey)
+    actor = f"account:{account.sub}"
+    events.record("user.passkey_added", actor, sub=account.sub, name=passkey.name)
     return passkey
 
 
@@ -409,8 +412,8 @@ def rename(account: Account, passkey_id: int, name: str) -> Passkey:
 
 
 def remove(account: Account, passkey_id: int) -> None:
-    """Remove one of ``account``'s passkeys; refused for the last one of an account
-    without a password (it could never sign in again)."""
+    """Remove one of ``account``'s passkeys (``user.passkey_removed``); refused for the
+    last one of an account without a password (it could never sign in again)."""
     passkey = _own(account, passkey_id)
     others = db.session.scalar(
         select(Passkey.id).where(Passkey.account_id == account.id, Passkey.id != passkey.id)
@@ -419,5 +422,7 @@ def remove(account: Account, passkey_id: int) -> None:
         raise LastCredential(
             "this is your only way to sign in: add another passkey or set a password first"
         )
+    actor = f"account:{account.sub}"
+    events.record("user.passkey_removed", actor, sub=account.sub, name=passkey.name)
     db.session.delete(passkey)
     db.session.commit()

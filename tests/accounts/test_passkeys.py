@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.accounts import passkeys
 from app.accounts.service import find
 from app.extensions import db
+from app.models import Event
 from app.models.factors import Passkey
 from tests.accounts.soft_passkey import SoftPasskey
 from tests.helpers import row_counts
@@ -258,6 +259,14 @@ def test_rename_and_remove(app, factory):
             passkeys.remove(grace_account, passkey_id)
         passkeys.remove(ada_account, passkey_id)
         assert passkeys.passkeys_of(ada_account) == []
+        query = select(Event.type, Event.actor, Event.data).where(Event.type.like("%passkey%"))
+        recorded = db.session.execute(query.order_by(Event.id)).all()
+    assert [(t, a) for t, a, _ in recorded] == [
+        ("user.passkey_added", f"account:{ada.sub}"),
+        ("user.passkey_removed", f"account:{ada.sub}"),
+    ]
+    assert recorded[0][2] == {"sub": ada.sub, "name": "Laptop"}
+    assert recorded[1][2] == {"sub": ada.sub, "name": "Work laptop"}
 
 
 def test_the_last_credential_of_a_passkey_only_account_stays(app, factory):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.invitations import service
-from app.models import Account, BrowserSession
+from app.models import Account, BrowserSession, Event
 from app.models.factors import Passkey
 from tests.accounts.soft_passkey import SoftPasskey
 from tests.helpers import (
@@ -70,6 +70,8 @@ def test_invited_person_registers_with_a_passkey(app, client, shop, invitation):
         assert service.find(invitation.id).accepted_sub == account.sub
         session_row = db.session.scalar(select(BrowserSession))
         assert session_row.amr == ["hwk"]
+        types = set(db.session.scalars(select(Event.type)))
+        assert {"user.created", "invitation.accepted", "user.passkey_added"} <= types
 
 
 def test_self_service_with_a_passkey(app, client, factory, signup_mode):
