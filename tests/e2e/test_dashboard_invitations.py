@@ -219,7 +219,7 @@ def register(chromium, link: str, *, decline: bool = False) -> None:
         page.get_by_role("button", name="Yes, decline the invitation").click()
     else:
         page.fill("#password", "a sturdy passphrase")
-        page.get_by_role("button", name="Create account").click()
+        page.get_by_role("button", name="Create account", exact=True).click()
         page.wait_for_url(re.compile(r".*/playground/"))
     context.close()
 

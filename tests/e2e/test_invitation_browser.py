@@ -112,7 +112,7 @@ def test_invitation_short_link_to_signed_in_playground(page, live_vestibule, adm
 
     page.fill("#password", "a sturdy passphrase")
     page.screenshot(path=artifacts / "invitation-2-filled.png", full_page=True)
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name="Create account", exact=True).click()
 
     page.wait_for_url(f"{issuer}/playground/")
     claims = _claims(page, "id-token-claims")

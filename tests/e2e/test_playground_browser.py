@@ -33,7 +33,7 @@ def test_playground_sign_in_and_out(page, live_vestibule, artifacts):
     page.fill("#email", person.email)
     page.fill("#password", person.password)
     page.screenshot(path=artifacts / "playground-3-filled.png", full_page=True)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     page.wait_for_url(f"{issuer}/playground/")
     expect(page.locator("#id-token-claims")).to_contain_text(person.sub)

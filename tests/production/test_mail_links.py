@@ -37,7 +37,7 @@ def test_password_reset_by_email(walk, deployment):
     expect(page.get_by_text("Your password was changed")).to_be_visible()
     page.fill("#email", person.email)
     page.fill("#password", new_password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(f"{issuer}/account")
     expect(page.get_by_text(person.email)).to_be_visible()
     walk.finish("password-reset-signed-in")
@@ -90,7 +90,7 @@ def test_invitation_to_the_playground(walk, deployment, delivery):
     expect(page.locator("#email")).to_have_value(invitee)
     walk.screenshot(f"invitation-{delivery}-form")
     page.fill("#password", NEW_PASSWORD)
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name="Create account", exact=True).click()
 
     page.wait_for_url(f"{issuer}/playground/")
     claims = page.locator("#id-token-claims")

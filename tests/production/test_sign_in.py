@@ -21,7 +21,7 @@ def sign_in_on(page, person) -> None:
     """Fill and submit the sign-in form the page shows."""
     page.fill("#email", person.email)
     page.fill("#password", person.password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_third_party_sign_in_consent_code_and_tokens(walk, deployment):
