@@ -16,7 +16,7 @@ from app.accounts import passkeys
 from app.accounts.sessions import current_session
 from app.errors import DomainError
 from app.extensions import limiter
-from app.web.account.limits import account_limit, sign_in_limit
+from app.web.account.limits import account_limit
 from app.web.account.page import account_page, done, refused, to_sign_in
 from app.web.i18n import set_locale
 from app.web.passkey_pages import AddPasskeyForm, RenamePasskeyForm, registration_credentials
@@ -33,14 +33,14 @@ def _options(body: str):
 
 
 @bp.post("/passkeys/authentication-options")
-@limiter.limit(sign_in_limit)
+@limiter.limit(account_limit)  # every sign-in page asks once (conditional UI)
 def authentication_options():
     """Options for signing in with a passkey (any of the browser's for this site)."""
     return _options(passkeys.authentication_options())
 
 
 @bp.post("/passkeys/registration-options")
-@limiter.limit(sign_in_limit)
+@limiter.limit(account_limit)
 def registration_options():
     """Options for creating an account with a passkey on the registration page."""
     if registration_credentials() == "password":

@@ -284,3 +284,17 @@ def test_the_last_credential_of_a_passkey_only_account_stays(app, factory):
         with pytest.raises(passkeys.LastCredential):
             passkeys.remove(account, second)
         assert [p.id for p in passkeys.passkeys_of(account)] == [second]
+
+
+def test_passkey_requests_are_rate_limited(limited_app):
+    """Options under ACCOUNT_RATE_LIMIT, passkey sign-ins under SIGN_IN_RATE_LIMIT (per
+    client address): 429 with Retry-After past them."""
+    app = limited_app(
+        ACCOUNT_RATE_LIMIT="2 per minute", SIGN_IN_RATE_LIMIT="1 per minute", WTF_CSRF_ENABLED=False
+    )
+    client = app.test_client()
+    asked = [client.post("/passkeys/authentication-options", json={}) for _ in "abc"]
+    assert [answer.status_code for answer in asked] == [200, 200, 429]
+    assert int(asked[-1].headers["Retry-After"]) > 0
+    signs = [client.post("/login/passkey", data={"credential": "{}"}) for _ in "ab"]
+    assert [answer.status_code for answer in signs] == [400, 429]
