@@ -89,6 +89,8 @@ class ClientSettingsForm(FlaskForm):
         _l("Two-step sign-in"),
         choices=[SelectChoice(policy, label) for policy, label in labels.MFA_POLICIES.items()],
         default="off",
+        # Left out (a form of before issue 16): the client keeps its setting.
+        validators=[Optional()],
     )
 
     def __init__(self, *args, **kwargs):
@@ -121,7 +123,7 @@ class ClientSettingsForm(FlaskForm):
             "first_party": self.first_party.data,
             "require_pkce": self.require_pkce.data,
             "signup_mode": self.signup_mode.data or None,
-            "mfa": self.mfa.data,
+            **({"mfa": self.mfa.data} if self.mfa.data else {}),
         }
 
 

@@ -20,3 +20,31 @@ def test_mfa_defaults_to_off_and_can_be_set(client, admin_headers):
     assert wrong.status_code in (400, 422)
     strict = client.post(CLIENTS, headers=admin_headers, json={**body, "mfa": "optional"})
     assert strict.json["mfa"] == "optional"
+
+
+def test_the_dashboard_client_form_sets_mfa(app, client, factory):
+    """The edit form shows the setting and saves it; a form without it keeps it."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Client
+    from tests.helpers import csrf_token, sign_in
+
+    rp = factory.client(name="Shop", mfa="optional")
+    sign_in(client, factory.account("boss@example.com", roles=["admin"]))
+    path = f"/admin/clients/{rp.client_id}/edit"
+    page = client.get(path).get_data(as_text=True)
+    assert '<option value="optional" selected>' in page
+    fields = {
+        "csrf_token": csrf_token(page),
+        "name": "Shop",
+        "redirect_uris": rp.redirect_uri,
+        "scope": ["openid"],
+        "require_pkce": "y",
+    }
+    assert client.post(path, data={**fields, "mfa": "required"}).status_code == 303
+    assert client.post(path, data=fields).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Client.mfa).where(Client.client_id == rp.client_id)) == (
+            "required"
+        )
