@@ -10,7 +10,8 @@ sends (CBOR, COSE keys, signatures); this module decides the policy around it:
   passkey signs in without typing an email;
 - each challenge is kept in the signed session for one ceremony of one purpose, works
   for ``WEBAUTHN_CHALLENGE_LIFETIME`` seconds, is compared in constant time and is
-  spent by the first answer, good or bad;
+  spent by the first answer, good or bad (the session is a cookie: a copy taken
+  before the answer holds the challenge until it expires, hence the short lifetime);
 - a sign count that does not grow past a non-zero one is refused (a cloned
   authenticator), and so is a credential id registered already.
 
