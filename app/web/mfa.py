@@ -85,6 +85,15 @@ def missing_on_own_pages(browser: BrowserSession | None, next_path: str) -> Resp
     return redirect(url_for("mfa.step", next=next_path), code=303)
 
 
+@bp.before_app_request
+def account_pages_need_it() -> Response | None:
+    """Nothing under /account (the page, its sections' forms, the passkeys') for a
+    sign-in that lacks a second factor the account page needs."""
+    if request.path == "/account" or request.path.startswith("/account/"):
+        return missing_on_own_pages(current_session(), "/account")
+    return None
+
+
 def held_for(step: authorization.Step) -> bool:
     """Whether the paused request's sign-in is done but for the second factor (its
     step is then one that asks for a sign-in: nobody is signed in yet)."""

@@ -142,7 +142,7 @@ def account():
     browser = current_session()
     if browser is None:
         return redirect(url_for("web.sign_in"))
-    return mfa.missing_on_own_pages(browser, url_for("web.account")) or account_page(browser)
+    return account_page(browser)
 
 
 @bp.get("/signed-out")

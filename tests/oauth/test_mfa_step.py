@@ -55,9 +55,7 @@ def _password_step(client, rp, person, **extra):
 
 def _at_client(client, response, rp) -> str:
     """Follow redirects until the client's callback; its code."""
-    while response.status_code in (302, 303) and not response.location.startswith(
-        rp.redirect_uri
-    ):
+    while response.status_code in (302, 303) and not response.location.startswith(rp.redirect_uri):
         response = client.get(response.location)
     assert response.status_code in (302, 303), _text(response)
     assert response.location.startswith(rp.redirect_uri), response.location
@@ -67,9 +65,7 @@ def _at_client(client, response, rp) -> str:
 # -- a client that requires it -------------------------------------------------------------
 
 
-def test_required_client_leads_a_person_without_one_through_setting_it_up(
-    app, client, factory
-):
+def test_required_client_leads_a_person_without_one_through_setting_it_up(app, client, factory):
     """Password, then the set-up page (QR code, secret), a first code, the recovery
     codes once, then the client gets a code whose ID token says pwd, otp, mfa."""
     rp = factory.client(mfa="required")
@@ -269,9 +265,7 @@ def admin_rule(app, monkeypatch):
 
 
 @pytest.mark.parametrize("role", ["admin", "secondary_admin"])
-def test_admins_set_up_a_second_factor_before_the_dashboard(
-    app, client, factory, admin_rule, role
-):
+def test_admins_set_up_a_second_factor_before_the_dashboard(app, client, factory, admin_rule, role):
     """MFA_FOR_ADMIN_ROLES: an administrator's password leads to setting up an
     authenticator, and only then to the dashboard."""
     admin = factory.account("boss@example.com", roles=[role])
@@ -338,3 +332,18 @@ def test_signing_in_from_the_registration_page_asks_for_the_code(app, client, fa
     page = client.get(answer.location)
     assert "Enter the code from your authenticator app" in _text(page)
     _at_client(client, post_code(client, page, code_for(secret, 1)), rp)
+
+
+def test_every_account_form_needs_the_code_too(app, client, factory):
+    """With a password session, no form under /account (passkeys included) does
+    anything before the code: adding a passkey must not get round the second factor."""
+    person = factory.account()
+    enrol(app, person.sub)
+    rp = factory.client()
+    _, page = _password_step(client, rp, person)
+    _at_client(client, page, rp)
+    token = csrf_token(_text(client.get("/login")))
+    for path in ("/account/passkeys/options", "/account/two-step/remove", "/account/profile"):
+        answer = client.post(path, data={"csrf_token": token, "password": person.password})
+        assert answer.status_code == 303, path
+        assert answer.location == "/login/second-factor?next=/account", path

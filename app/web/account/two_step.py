@@ -1,7 +1,7 @@
 """The "Two-step sign-in" section (issue 16): set up an authenticator app (QR code, the
 secret as text, a first code), new recovery codes, and turning it off with the
-password or a code. And the guard of every page under /account: a sign-in that lacks
-a second factor the account page needs goes to the second-factor step first."""
+password or a code. (Every page under /account first asks a sign-in lacking a second
+factor it needs for one: app/web/mfa.py.)"""
 
 from __future__ import annotations
 
@@ -18,17 +18,11 @@ from app.web.account import bp
 from app.web.account.limits import account_limit, sign_in_limit, slowed_down_text
 from app.web.account.page import account_page, done, to_sign_in
 from app.web.i18n import set_locale
-from app.web.mfa import browser_enrolment, missing_on_own_pages, recovery_codes_page
+from app.web.mfa import browser_enrolment, recovery_codes_page
 from app.web.mfa_forms import CodeForm, RemoveForm
 from app.web.refusals import refusal_text
 
 SECTION = "two-step"
-
-
-@bp.before_request
-def second_factor_first() -> Response | None:
-    """Nothing under /account for a sign-in that lacks a second factor it needs."""
-    return missing_on_own_pages(current_session(), "/account")
 
 
 @bp.post("/two-step/begin")
