@@ -347,3 +347,17 @@ def test_every_account_form_needs_the_code_too(app, client, factory):
         answer = client.post(path, data={"csrf_token": token, "password": person.password})
         assert answer.status_code == 303, path
         assert answer.location == "/login/second-factor?next=/account", path
+
+
+def test_the_standalone_step_forms_need_their_csrf_token(app, client, factory):
+    """The code form and "sign in with another account" refuse a post without the token,
+    and the held password stays held."""
+    person = factory.account()
+    secret, _ = enrol(app, person.sub)
+    sign_in(client, person)
+    assert (
+        client.post("/login/second-factor", data={"code": code_for(secret, 1)}).status_code == 400
+    )
+    assert client.post("/login/second-factor/cancel").status_code == 400
+    assert not is_signed_in(client)
+    assert "Enter the code" in _text(client.get("/login/second-factor"))
