@@ -15,7 +15,7 @@ from app.events import WEBHOOK_EVENT_TYPES
 from app.extensions import db
 from app.models import Event
 from app.models.factors import Passkey
-from tests.helpers import PASSWORD, csrf_token, sign_in
+from tests.helpers import csrf_token, sign_in
 from tests.mfa import code_for, enrol, post_code, shown_secret
 
 USERS = "/api/v1/users"
@@ -178,4 +178,3 @@ def test_a_person_who_lost_every_factor_gets_back_in(
     secret = shown_secret(page.get_data(as_text=True))
     assert post_code(client, page, code_for(secret)).status_code == 200  # recovery codes
     assert client.get("/admin/users").status_code == 200
-    assert PASSWORD != new_password
