@@ -172,3 +172,26 @@ def test_registration_credentials_setting_is_checked(app):
 
     with pytest.raises(ConfigurationError, match="REGISTRATION_CREDENTIALS"):
         create_app("testing", REGISTRATION_CREDENTIALS="fingerprint")
+
+
+def test_an_accepted_invitation_opened_again_offers_the_passkey(app, client, shop, invitation):
+    """In another browser, the link of an invitation accepted with a passkey offers
+    sign-in with it, and the passkey resumes that request to the client."""
+    device = SoftPasskey()
+    started = _invited(client, shop, invitation)
+    html = html_lib.unescape(registration_page(client, started).get_data(as_text=True))
+    assert _submit_with_passkey(client, html, device).status_code == 303
+    other = app.test_client()
+    again = _invited(other, shop, invitation)
+    page = registration_page(other, again)
+    html = html_lib.unescape(page.get_data(as_text=True))
+    assert page.status_code == 200 and 'id="passkey-sign-in"' in html
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    asked = options(other, "/passkeys/authentication-options", html)
+    action = form_action(html, "passkey-sign-in")
+    assert f"/interaction/{again.uid}/passkey?invite_id=" in action
+    data = {"csrf_token": csrf_token(html), "credential": device.get(asked)}
+    answer = other.post(action, data=data)
+    assert answer.status_code == 303, answer.data
+    got = finish_at_client(other, answer, shop, again)
+    assert got["code"] and got["state"] == again.params["state"]
