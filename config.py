@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -55,6 +56,16 @@ def _env_json(name: str, default):
 SIGNUP_MODES = ("public", "restricted", "closed")
 #: What the registration page offers to sign in with (issue 16).
 REGISTRATION_CREDENTIALS = ("password", "passkey", "both")
+
+
+def _check_webauthn_rp_id(rp_id: str | None, issuer: str | None) -> None:
+    """WEBAUTHN_RP_ID must be the ISSUER's host or a parent domain of it: browsers
+    refuse every passkey ceremony otherwise."""
+    host = (urlsplit(issuer).hostname or "") if issuer else ""
+    if rp_id and host and host != rp_id.lower() and not host.endswith("." + rp_id.lower()):
+        raise ConfigurationError(
+            f"WEBAUTHN_RP_ID {rp_id} is neither the ISSUER's host nor a parent domain of it"
+        )
 
 
 class DatabaseSettings:
@@ -453,6 +464,7 @@ class Config(
             raise ConfigurationError(
                 f"REGISTRATION_CREDENTIALS must be one of {', '.join(REGISTRATION_CREDENTIALS)}"
             )
+        _check_webauthn_rp_id(config.get("WEBAUTHN_RP_ID"), config.get("ISSUER"))
 
 
 class DevelopmentConfig(Config):

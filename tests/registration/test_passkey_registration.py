@@ -195,3 +195,25 @@ def test_an_accepted_invitation_opened_again_offers_the_passkey(app, client, sho
     assert answer.status_code == 303, answer.data
     got = finish_at_client(other, answer, shop, again)
     assert got["code"] and got["state"] == again.params["state"]
+
+
+@pytest.mark.parametrize(
+    "issuer, rp_id, good",
+    [
+        ("https://id.example.com", "example.com", True),
+        ("https://id.example.com", "id.example.com", True),
+        ("https://id.example.com", "other.example", False),
+        ("https://id.example.com", "ample.com", False),
+    ],
+)
+def test_webauthn_rp_id_must_cover_the_issuer(issuer, rp_id, good):
+    """WEBAUTHN_RP_ID is the ISSUER's host or a parent domain of it, or the app stops."""
+    from app import create_app
+    from config import ConfigurationError
+
+    settings = {"ISSUER": issuer, "WEBAUTHN_RP_ID": rp_id}
+    if good:
+        assert create_app("testing", **settings).config["WEBAUTHN_RP_ID"] == rp_id
+    else:
+        with pytest.raises(ConfigurationError, match="WEBAUTHN_RP_ID"):
+            create_app("testing", **settings)
