@@ -8,7 +8,9 @@
 "use strict";
 
 (function () {
-  if (!window.PublicKeyCredential || !navigator.credentials) {
+  // Browsers refuse WebAuthn for an IP address (a relying party is a domain name).
+  var ipHost = /^[0-9.]+$/.test(location.hostname) || location.hostname.indexOf(":") >= 0;
+  if (!window.PublicKeyCredential || !navigator.credentials || ipHost) {
     return;
   }
 
