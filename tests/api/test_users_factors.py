@@ -4,6 +4,7 @@ factor (a reset, then the set-password link, then setting up again)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -178,3 +179,22 @@ def test_a_person_who_lost_every_factor_gets_back_in(
     secret = shown_secret(page.get_data(as_text=True))
     assert post_code(client, page, code_for(secret)).status_code == 200  # recovery codes
     assert client.get("/admin/users").status_code == 200
+
+
+def test_factor_changes_reach_subscribed_webhooks(app, factory):
+    """Setting up and removing an authenticator each queue a delivery to an endpoint
+    subscribed to them, carrying the account's sub."""
+    from app.models import OutboxItem
+    from app.outbox.queue import payload_of
+    from app.webhooks import service
+
+    with app.app_context():
+        service.create("https://hr.example/hooks", ["user.mfa_enrolled", "user.mfa_removed"], "t")
+    person = factory.account()
+    enrol(app, person.sub)
+    with app.app_context():
+        totp.remove(find(person.sub), "test")
+        items = db.session.scalars(select(OutboxItem).where(OutboxItem.kind == "webhook"))
+        bodies = [json.loads(payload_of(item)["body"]) for item in items]
+    assert [b["type"] for b in bodies] == ["user.mfa_enrolled", "user.mfa_removed"]
+    assert all(b["data"]["sub"] == person.sub for b in bodies)

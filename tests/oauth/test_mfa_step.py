@@ -22,6 +22,7 @@ from tests.helpers import (
     sign_in,
     sign_in_at,
     start_authorization,
+    update_rows,
 )
 from tests.mfa import (
     code_for,
@@ -361,3 +362,19 @@ def test_the_standalone_step_forms_need_their_csrf_token(app, client, factory):
     assert client.post("/login/second-factor/cancel").status_code == 400
     assert not is_signed_in(client)
     assert "Enter the code" in _text(client.get("/login/second-factor"))
+
+
+def test_a_passkey_session_needs_no_code(app, client, factory):
+    """A passkey with user verification is two factors: a client requiring the second
+    factor issues a code at once, and the ID token says hwk and the mfa acr."""
+    from app.models import BrowserSession
+
+    person = factory.account()
+    assert sign_in(client, person).status_code == 303
+    update_rows(app, BrowserSession, {"ended_at": None}, amr=["hwk"])
+    rp = factory.client(mfa="required")
+    verifier, challenge = pkce_pair()
+    response = client.get(authorize_url(authorize_params(rp, challenge)))
+    code = _at_client(client, response, rp)
+    claims = _id_token_claims(client, rp, code, verifier)
+    assert claims["amr"] == ["hwk"] and claims["acr"] == ACR_MFA
