@@ -40,7 +40,6 @@ def init_dashboard(app: Flask) -> None:
         labels,
         outbox,
         user_actions,
-        user_factors,
         users,
     )
     from app.dashboard.access import may

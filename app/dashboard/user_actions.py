@@ -1,6 +1,7 @@
 """Dashboard: what may be done to one person (spec §3.6, §7.4): their groups and roles,
-disabling, enabling and deleting, and set-password links, each within the caller's own powers as
-in the admin API (app/api/users.py). Refusals come back on the person's page
+disabling, enabling and deleting, resetting their sign-in factors (issue 16), and
+set-password links, each within the caller's own powers as in the admin API
+(app/api/users.py, app/api/users_factors.py). Refusals come back on the person's page
 (app/dashboard/users.py)."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.access import refuse_account_beyond_caller
-from app.accounts import deletion, password_links
+from app.accounts import deletion, factors, password_links
 from app.accounts import service as accounts
 from app.dashboard import bp
 from app.dashboard.access import actor, caller, requires
@@ -28,8 +29,18 @@ from app.models import Account
 from app.web.refusals import refusal_text
 
 #: The service function behind each confirmation page, and what is said once done.
-SWITCHES = {"disable": accounts.disable, "enable": accounts.enable}
-DONE = {"disable": _l("%(email)s is disabled."), "enable": _l("%(email)s is enabled again.")}
+SWITCHES = {
+    "disable": accounts.disable,
+    "enable": accounts.enable,
+    "reset_two_step": factors.reset_totp,
+    "reset_passkeys": factors.reset_passkeys,
+}
+DONE = {
+    "disable": _l("%(email)s is disabled."),
+    "enable": _l("%(email)s is enabled again."),
+    "reset_two_step": _l("Two-step sign-in of %(email)s is reset."),
+    "reset_passkeys": _l("The passkeys of %(email)s are removed."),
+}
 
 
 def _back_to(account: Account):
@@ -87,8 +98,8 @@ def users_enable(sub: str):
 
 
 def _switch(sub: str, action: str):
-    """The confirmation page of ``disable`` or ``enable``, and its POST doing it as the
-    API does (nobody acts on roles beyond their own; nobody disables themself)."""
+    """The confirmation page of ``action`` (a key of SWITCHES), and its POST doing it as
+    the API does (nobody acts on roles beyond their own; nobody disables themself)."""
     account = accounts.find(sub)
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -101,6 +112,21 @@ def _switch(sub: str, action: str):
         flash(DONE[action] % {"email": person_label(account)})
         return _back_to(account)
     return _confirm_page(account, action, form)
+
+
+@bp.route("/users/<sub>/reset-two-step", methods=["GET", "POST"])
+@requires("users.write")
+def users_reset_two_step(sub: str):
+    """Confirm, then remove the person's authenticator app and recovery codes (for one
+    who lost them: they set up again at their next sign-in where it is required)."""
+    return _switch(sub, "reset_two_step")
+
+
+@bp.route("/users/<sub>/reset-passkeys", methods=["GET", "POST"])
+@requires("users.write")
+def users_reset_passkeys(sub: str):
+    """Confirm, then remove every passkey of the person."""
+    return _switch(sub, "reset_passkeys")
 
 
 @bp.route("/users/<sub>/delete", methods=["GET", "POST"])
