@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.oauth.views import bp as oauth_bp
     from app.web.account import bp as account_bp
     from app.web.invite_links import bp as invite_links_bp
+    from app.web.join import bp as join_bp
     from app.web.mfa import bp as mfa_bp
     from app.web.passkeys import bp as passkeys_bp
     from app.web.password import bp as password_bp
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(web_bp)
     app.register_blueprint(invite_links_bp)
     app.register_blueprint(registration_bp)
+    app.register_blueprint(join_bp)
     app.register_blueprint(password_bp)
     app.register_blueprint(verification_bp)
     app.register_blueprint(account_bp)

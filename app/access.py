@@ -82,6 +82,17 @@ def person_may(role_names: set[str], action: str) -> bool:
     return any(action in ROLE_ACTIONS.get(role, ()) for role in role_names)
 
 
+def may_read_users(caller: Caller) -> bool:
+    """Whether ``caller`` may read accounts (a refusal may then name one by its sub): a
+    machine with the scope users:read, a person whose roles allow users.read, the CLI."""
+    kind, _, ident = caller.actor.partition(":")
+    if kind == "client":
+        return caller.holds("users:read")
+    if kind == "account":
+        return person_may({role.name for role in accounts.find(ident).roles}, "users.read")
+    return True
+
+
 def refuse_roles_beyond_caller(caller: Caller, role_names: Iterable[str]) -> None:
     """A caller may grant, take away or act on roles only within their own powers
     (spec §3.6): a person within their roles' (a ``secondary_admin`` cannot make anyone

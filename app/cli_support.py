@@ -14,12 +14,12 @@ from app.errors import DomainError
 from app.extensions import db
 
 #: Details of a refusal worth printing after its description, as the API returns them.
-SHOWN_DETAILS = ("invitation_id",)
+SHOWN_DETAILS = ("invitation_id", "sub")
 
 
 def refusal_text(exc: DomainError) -> str:
     """The refusal's description, with the details that tell what to do next (the id of
-    the pending invitation a duplicate conflicts with)."""
+    the pending invitation a duplicate conflicts with, the account holding an address)."""
     details = [f"{key}: {exc.extra[key]}" for key in SHOWN_DETAILS if exc.extra.get(key)]
     return exc.description + (f" ({', '.join(details)})" if details else "")
 

@@ -36,6 +36,8 @@ BACK_OFFICE_SCOPE = (
     "invitations:read invitations:write users:read users:write "
     "webhooks:read webhooks:write outbox:read outbox:write"
 )
+#: What the playground's client may be granted: its ID tokens show groups and roles.
+PLAYGROUND_SCOPE = "openid profile email phone offline_access groups roles"
 #: The groups the README's and the dashboard's CSV samples name, and the built-in roles.
 GROUPS = ("staff", "beta")
 ROLES = ("admin", "secondary_admin", "user_invite")
@@ -104,13 +106,15 @@ def _ensure_demo_clients(cfg: Mapping[str, Any]) -> None:
             client_id="demo-confidential",
             secret=cfg["DEMO_CLIENT_SECRET"],
             first_party=True,
-            scope="openid profile email phone offline_access",
+            scope=PLAYGROUND_SCOPE,
             post_logout_redirect_uris=[f"{issuer}/playground/"],
             initiate_login_uri=f"{issuer}/playground/login",
             # Who set up two-step sign-in on the account page is asked for a code.
             mfa="optional",
             allow_http=True,
         )
+    else:
+        _allow_scopes("demo-confidential", PLAYGROUND_SCOPE)
     # The by-hand flow of the README lands on the playground's code page.
     code_page = f"{issuer}/playground/code"
     public = find_client("demo-public")
@@ -126,6 +130,14 @@ def _ensure_demo_clients(cfg: Mapping[str, Any]) -> None:
         update_client(
             "demo-public", {"redirect_uris": [*public.redirect_uris, code_page]}, allow_http=True
         )
+
+
+def _allow_scopes(client_id: str, scope: str) -> None:
+    """Give an older database's client the scopes the seed registers it with now."""
+    client = find_client(client_id)
+    missing = [name for name in scope.split() if name not in client.allowed_scopes]
+    if missing:
+        update_client(client_id, {"scope": " ".join([*client.allowed_scopes, *missing])})
 
 
 def _ensure_example_clients() -> None:

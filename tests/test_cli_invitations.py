@@ -339,3 +339,56 @@ def test_bulk_refuses_unknown_columns_before_writing(app, cli, rp, tmp_path):
     result = cli("invitations", "bulk", path)
     assert result.exit_code != 0 and "unknown column(s) group" in result.output
     assert row_counts(app) == before
+
+
+# -- invitations for people who already have an account (issue 15) -----------------------
+
+
+def test_create_join_invites_the_account(app, cli, rp, catalogue, factory):
+    """--join: created for the account's email; show says so."""
+    factory.account("member@example.com")
+    result = cli(
+        "invitations", "create", "--email", "member@example.com", "--client-id", "shop", "--join"
+    )
+    assert result.exit_code == 0, result.output
+    shown = cli("invitations", "show", field(result.output, "id"))
+    assert field(shown.output, "existing_account") == "join"
+
+
+def test_create_for_an_account_without_join_names_it(app, cli, rp, factory):
+    """Without --join: refused, naming the account's sub and the flag; nothing written."""
+    member = factory.account("member@example.com")
+    before = counts(app)
+    result = cli("invitations", "create", "--email", "member@example.com")
+    assert result.exit_code == 1
+    assert f"(sub: {member.sub})" in result.output and "--join" in result.output
+    assert counts(app) == before
+
+
+def test_create_join_without_an_account_is_refused(app, cli, rp):
+    """--join for an address nobody has: refused, nothing written."""
+    before = counts(app)
+    result = cli("invitations", "create", "--email", "nobody@example.com", "--join")
+    assert result.exit_code == 1 and "no account has this email" in result.output
+    assert counts(app) == before
+
+
+def test_bulk_existing_account_column(app, cli, rp, factory, tmp_path):
+    """The CSV column existing_account takes join; anything else is that row's error."""
+    member = factory.account("member@example.com")
+    factory.account("other@example.com")
+    path = write_csv(
+        tmp_path,
+        "email,client_id,existing_account\n"
+        "member@example.com,shop,join\n"
+        "other@example.com,shop,\n"
+        "third@example.com,shop,maybe\n",
+    )
+    result = cli("invitations", "bulk", path)
+    assert result.exit_code == 1
+    assert "line 2: ok" in result.output
+    assert "line 3: error: this address already belongs to an account (sub: " in result.output
+    assert "line 4: error: existing_account: expected join or nothing" in result.output
+    with app.app_context():
+        (joined,) = db.session.scalars(select(Invitation).where(Invitation.existing_account))
+        assert joined.email == member.email

@@ -108,6 +108,29 @@ def test_seed_adds_the_code_page_to_an_older_public_client(app, seed):
     ]
 
 
+def test_seed_lets_an_older_playground_client_ask_for_groups_and_roles(app, seed):
+    """A playground client seeded before the groups and roles scopes gets them added
+    (its ID tokens can then show what an invitation granted), keeping the others."""
+    with app.app_context():
+        create_client(
+            "Vestibule Playground",
+            [f"{ISSUER}/playground/callback"],
+            client_id="demo-confidential",
+            scope="openid profile email phone offline_access",
+            allow_http=True,
+        )
+    seed()
+    assert clients(app)["demo-confidential"]["scope"].split() == [
+        "openid",
+        "profile",
+        "email",
+        "phone",
+        "offline_access",
+        "groups",
+        "roles",
+    ]
+
+
 def test_banner_says_where_to_go_and_how_to_use_the_cli(app, seed):
     """The banner `make run` prints names the dashboard, the playground, the API docs, the
     demo credentials and how to run the CLI in another terminal."""

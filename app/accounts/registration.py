@@ -50,6 +50,8 @@ PUBLIC, RESTRICTED, CLOSED = "public", "restricted", "closed"
 INVITEE = "invitee"
 #: The actor recorded for a self-service registration.
 SELF_SERVICE = "self-service"
+#: The refusal of registering with an invitation for an existing account (issue 15).
+FOR_EXISTING_ACCOUNT = "this invitation is for an existing account: sign in to accept it"
 
 
 class InvitationUnusable(Conflict):
@@ -91,6 +93,13 @@ def refusal(client: Client | None, invitation: Invitation | None, token_sent: bo
         return "signup_closed"
     if not token_sent:
         return None if mode == PUBLIC else "signup_restricted"
+    return invitation_refusal(client, invitation)
+
+
+def invitation_refusal(client: Client | None, invitation: Invitation | None) -> str | None:
+    """Why this invitation cannot be used here whatever the sign-up mode, or None:
+    ``invite_unknown``, ``invite_other_client`` or ``invite_<state>`` (an invitation for
+    an existing account creates no account, so only this applies to it)."""
     if invitation is None:
         return "invite_unknown"
     if invitation.client_id != (client.id if client is not None else None):
@@ -129,7 +138,7 @@ def register_self(data: Registration, lang: str | None = None) -> Account:
 
 def decline(invitation: Invitation) -> None:
     """The invited person declined on the registration page: ``rejected``, for good."""
-    _require_pending(invitation)
+    require_pending(invitation)
     try:
         invitations.reject(invitation, INVITEE)
     except InvalidTransition:
@@ -139,7 +148,9 @@ def decline(invitation: Invitation) -> None:
 
 def register_invited(invitation: Invitation, data: Registration) -> Account:
     """Create the invited person's account and accept the invitation, atomically."""
-    _require_pending(invitation)
+    require_pending(invitation)
+    if invitation.existing_account:
+        raise InvitationUnusable(FOR_EXISTING_ACCOUNT, state="existing_account")
     email = normalise_email(data.email) if data.email else invitation.email
     if invitation.allow_same_email and email != invitation.email:
         raise AccountError("the email must be the invited address", field="email")
@@ -166,7 +177,8 @@ def register_invited(invitation: Invitation, data: Registration) -> Account:
     return _accept_and_create(invitation, values, password_hash, data)
 
 
-def _require_pending(invitation: Invitation) -> None:
+def require_pending(invitation: Invitation) -> None:
+    """InvitationUnusable unless the invitation is pending (its effective state)."""
     state = invitations.state_of(invitation)
     if state not in states.PENDING:
         raise InvitationUnusable(f"this invitation is {state}", state=state)

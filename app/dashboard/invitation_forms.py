@@ -106,6 +106,7 @@ class InviteForm(FlaskForm):
     roles = SelectMultipleField(validate_choice=False)
     redirect_url = URLField()
     allow_same_email = BooleanField()
+    existing_account = BooleanField()
     lang = SelectField(validate_choice=False)
     template_key = SelectField(validate_choice=False)
     notify = BooleanField(default=True)
@@ -173,6 +174,7 @@ class InviteForm(FlaskForm):
             custom_fields=_json_object_text(self.custom_fields.data),
             public_metadata=_json_object_text(self.public_metadata.data),
             allow_same_email=self.allow_same_email.data,
+            existing_account=self.existing_account.data,
             template_key=self.template_key.data or None,
             lang=self.lang.data or None,
             notify=self.notify.data,

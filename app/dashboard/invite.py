@@ -17,6 +17,7 @@ from app.dashboard.invitation_forms import InviteForm
 from app.errors import DomainError
 from app.extensions import db
 from app.invitations import creation
+from app.invitations.errors import AccountExists
 
 
 @bp.route("/invitations/new", methods=["GET", "POST"])
@@ -35,7 +36,10 @@ def invitations_new():
     except DomainError as exc:
         db.session.rollback()
         form.show_refusal(exc)
-        return _invite_page(form, exc.status, conflict=exc.extra.get("invitation_id"))
+        account = exc.sub if isinstance(exc, AccountExists) else None
+        return _invite_page(
+            form, exc.status, conflict=exc.extra.get("invitation_id"), account=account
+        )
     if issued.invitation.notify:
         flash(
             _(
@@ -48,6 +52,12 @@ def invitations_new():
     return detail_page(issued.invitation, issued, status=201)
 
 
-def _invite_page(form: InviteForm, status: int, conflict: str | None = None):
-    page = render_template("dashboard/invitations/new.html", form=form, conflict=conflict)
+def _invite_page(
+    form: InviteForm, status: int, conflict: str | None = None, account: str | None = None
+):
+    """The form; after a refusal, links to the pending invitation or the account
+    (``account``: the sub holding the address) it conflicts with."""
+    page = render_template(
+        "dashboard/invitations/new.html", form=form, conflict=conflict, account=account
+    )
     return page, status

@@ -25,6 +25,7 @@ BULK_COLUMNS = (
     "template_key",
     "expires_in",
     "notify",
+    "existing_account",
 )
 
 #: A CSV row: its line number in the file and its values by column.
@@ -67,6 +68,7 @@ def row_input(row: dict[str, str]) -> InvitationInput:
         roles=_split(values.get("roles")),
         expires_in=_whole_number("expires_in", values.get("expires_in")),
         notify=_yes_no("notify", values.get("notify")),
+        existing_account=_join("existing_account", values.get("existing_account")),
     )
 
 
@@ -93,6 +95,13 @@ def _whole_number(name: str, value: str | None) -> int | None:
         return int(value)
     except ValueError:
         raise InvalidInvitation(name, f"not a whole number of seconds: {value!r}") from None
+
+
+def _join(name: str, value: str | None) -> bool:
+    """``join`` (the API's value: the email's account is invited), or empty."""
+    if value and value.lower() != "join":
+        raise InvalidInvitation(name, f"expected join or nothing, not {value!r}")
+    return bool(value)
 
 
 def _yes_no(name: str, value: str | None) -> bool:

@@ -14,6 +14,7 @@ from app.events import CLI_ACTOR
 from app.extensions import db
 from app.invitations import bulk_csv, creation, queries, states
 from app.invitations import service as invitations_service
+from app.invitations.errors import AccountExists
 from app.invitations.issued import Issued
 from app.invitations.validation import InvitationInput
 from app.models import Event, Invitation
@@ -40,6 +41,13 @@ def invitations():
 @click.option("--expires-in", type=int, default=None, help="Invitation lifetime in seconds.")
 @click.option("--notify/--no-notify", default=True, help="Send the message or only print.")
 @click.option("--redirect-url", default=None, help="Client-less invitations only; allow-listed.")
+@click.option(
+    "--join",
+    "existing_account",
+    is_flag=True,
+    help="The email belongs to an account: invite that account (it signs in to accept, and "
+    "gets the groups, roles and data; its password and profile stay).",
+)
 @with_appcontext
 def invitations_create(**options):
     """Create an invitation and print its links (shown only now)."""
@@ -50,8 +58,24 @@ def invitations_create(**options):
     data = InvitationInput(
         **{**options, "groups": list(options["groups"]), "roles": list(options["roles"])}
     )
-    issued = refusal_as_click_error(creation.create, data, CLI_ACTOR)
+    try:
+        issued = _create(data)
+    except AccountExists as exc:
+        db.session.rollback()
+        hint = "" if data.existing_account else "; add --join to invite that account"
+        raise click.ClickException(refusal_text(exc) + hint) from None
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(refusal_text(exc)) from None
     _echo_issued(issued)
+
+
+def _create(data: InvitationInput) -> Issued:
+    """Create one invitation; a refusal for an account names it (an operator may know)."""
+    try:
+        return creation.create(data, CLI_ACTOR)
+    except AccountExists as exc:
+        raise exc.named() from None
 
 
 @invitations.command("list")
@@ -115,6 +139,7 @@ def invitations_show(invitation_id):
             ("template_key", invitation.template_key),
             ("lang", invitation.lang),
             ("notify", "yes" if invitation.notify else "no"),
+            ("existing_account", "join" if invitation.existing_account else "no"),
             ("invited_by", invitation.invited_by),
             ("created_at", invitation.created_at),
             ("expires_at", invitation.expires_at),
@@ -178,7 +203,8 @@ def invitations_bulk(csv_file):
 
     The header names the columns: email, mobile_number, given_name, family_name,
     client_id, groups and roles (separated by ';'), lang, template_key, expires_in
-    (seconds), notify (true/false). Each good row is committed on its own.
+    (seconds), notify (true/false), existing_account (join: the email's account is
+    invited). Each good row is committed on its own.
     """
     rows = _read_bulk_csv(csv_file)
     results = []
@@ -212,7 +238,7 @@ def _read_bulk_csv(path: str) -> list[bulk_csv.Row]:
 def _bulk_create_row(row: dict[str, str]) -> str | DomainError:
     """The new invitation's id, or the refusal (nothing of this row is written)."""
     try:
-        issued = creation.create(bulk_csv.row_input(row), CLI_ACTOR)
+        issued = _create(bulk_csv.row_input(row))
     except DomainError as exc:
         db.session.rollback()
         return exc

@@ -19,7 +19,7 @@ from app.crypto import hash_secret, new_secret
 from app.errors import DomainError
 from app.extensions import db
 from app.invitations import service, states
-from app.invitations.errors import InvitationConflict
+from app.invitations.errors import AccountExists, InvalidInvitation, InvitationConflict
 from app.invitations.issued import Issued
 from app.invitations.validation import InvitationInput, validated
 from app.messages import invitations as invitation_messages
@@ -150,17 +150,41 @@ def _expire_stale(pending_key: str) -> None:
 
 def _refuse_duplicates(values: dict[str, Any], now: datetime | None = None) -> None:
     """Refuse a pending invitation for the same address and client (with ``now``: one
-    still pending at ``now``), or an account holding the address."""
+    still pending at ``now``), and an address that does not match what the invitation
+    says of accounts (``_refuse_accounts``)."""
     same = select(Invitation.public_id).where(Invitation.pending_key == values["pending_key"])
     pending = db.session.scalar(same if now is None else same.where(Invitation.expires_at > now))
     if pending is not None:
         raise InvitationConflict(
             "a pending invitation for this address and client exists", invitation_id=pending
         )
-    checks = [(Account.email, values["email"]), (Account.phone_number, values["mobile_number"])]
-    for column, value in checks:
-        if value and db.session.scalar(select(Account.id).where(column == value)) is not None:
-            raise InvitationConflict("this address already belongs to an account")
+    _refuse_accounts(values)
+
+
+def _refuse_accounts(values: dict[str, Any]) -> None:
+    """An invitation for a new person: no account may hold its email or number (409).
+    One for an existing account (issue 15): an account, enabled, must hold its email,
+    and its number, if any, must be that account's or nobody's."""
+    by_email = _holder(Account.email, values["email"])
+    by_phone = _holder(Account.phone_number, values["mobile_number"])
+    if not values["existing_account"]:
+        holder = by_email or by_phone
+        if holder is not None:
+            raise AccountExists("this address already belongs to an account", holder.sub)
+        return
+    if by_email is None:
+        # Refused rather than taken as an invitation to register: the inviter meant
+        # someone with an account, so the address is likely mistyped, and whoever
+        # holds it would register with the invitation's groups and roles.
+        raise InvalidInvitation("existing_account", "no account has this email")
+    if by_email.disabled:
+        raise AccountExists("the account with this email is disabled", by_email.sub)
+    if by_phone is not None and by_phone.id != by_email.id:
+        raise AccountExists("this mobile number belongs to another account", by_phone.sub)
+
+
+def _holder(column, value: str | None) -> Account | None:
+    return db.session.scalar(select(Account).where(column == value)) if value else None
 
 
 def _duplicate() -> InvitationConflict:

@@ -20,6 +20,20 @@ class InvitationConflict(Conflict):
     """A pending invitation or an account already exists for the address (409)."""
 
 
+class AccountExists(InvitationConflict):
+    """The address belongs to an account (409). ``sub`` names it; only the edges decide
+    who may see it (``named``): callers allowed to read users."""
+
+    def __init__(self, description: str, sub: str):
+        super().__init__(description)
+        self.sub = sub
+
+    def named(self) -> AccountExists:
+        """This refusal with the account's ``sub`` in its details."""
+        self.extra["sub"] = self.sub
+        return self
+
+
 class InvalidTransition(Conflict):
     """The invitation's state does not allow this change (409)."""
 

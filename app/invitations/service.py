@@ -39,6 +39,13 @@ def find_by_token(token: str | None) -> Invitation | None:
     return db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_secret(token)))
 
 
+def find_by_hash(token_hash: str | None) -> Invitation | None:
+    """The invitation whose token has this hash (a paused request keeps only the hash)."""
+    if not token_hash:
+        return None
+    return db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
+
+
 def state_of(invitation: Invitation) -> str:
     """The invitation's state now (a pending one past its expiry is ``expired``)."""
     return states.effective_state(invitation, utcnow())
@@ -101,9 +108,13 @@ def reject(invitation: Invitation, actor: str) -> Invitation:
 
 def accept(invitation: Invitation, account_sub: str, actor: str) -> Invitation:
     """Mark accepted by ``account_sub`` (not committed: the caller commits it together
-    with the new account). Of concurrent acceptances exactly one succeeds; the others
-    raise InvalidTransition."""
-    apply(invitation, "accept", actor, accepted_sub=account_sub, sub=account_sub)
+    with the new account, or with the grants to an existing one). Of concurrent
+    acceptances exactly one succeeds; the others raise InvalidTransition.
+
+    The ``invitation.accepted`` event names the account (``sub``) and, for an
+    invitation to an existing account, says so (``existing_account``: true)."""
+    details = {"existing_account": True} if invitation.existing_account else {}
+    apply(invitation, "accept", actor, accepted_sub=account_sub, sub=account_sub, details=details)
     return invitation
 
 
@@ -122,8 +133,16 @@ def expire_due(limit: int = 1000) -> int:
     return len(due)
 
 
-def apply(invitation: Invitation, action: str, actor: str, sub: str | None = None, **values):
-    """Move ``invitation`` through ``action`` atomically and record the event.
+def apply(
+    invitation: Invitation,
+    action: str,
+    actor: str,
+    sub: str | None = None,
+    details: dict | None = None,
+    **values,
+):
+    """Move ``invitation`` through ``action`` atomically and record the event (with
+    ``sub`` and ``details`` in its data).
 
     The UPDATE matches the state read before, so of two concurrent changes one wins
     and the other gets InvalidTransition.
@@ -145,7 +164,7 @@ def apply(invitation: Invitation, action: str, actor: str, sub: str | None = Non
     ).rowcount
     if changed != 1:
         raise InvalidTransition("the invitation changed meanwhile; reload it", state=before)
-    data = {"sub": sub} if sub else {}
+    data = {"sub": sub, **(details or {})} if sub else dict(details or {})
     events.record(
         event_type, actor, invitation=invitation, from_state=before, to_state=new_state, **data
     )

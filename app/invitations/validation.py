@@ -45,6 +45,9 @@ class InvitationInput:
     lang: str | None = None
     notify: bool = True
     expires_in: int | None = None
+    #: The address belongs to an account, which the invitation is for (the API's
+    #: ``existing_account: "join"``): the person signs in to accept it (issue 15).
+    existing_account: bool = False
 
 
 def validated(data: InvitationInput, accept_languages: list[str], now: datetime) -> dict[str, Any]:
@@ -62,6 +65,9 @@ def validated(data: InvitationInput, accept_languages: list[str], now: datetime)
         raise InvalidInvitation("allow_same_email", "needs an email to fix")
     if data.email_verified and not email:
         raise InvalidInvitation("email_verified", "needs an email to vouch for")
+    if data.existing_account and not email:
+        # The invited person signs in with it (app/invitations/joining.py).
+        raise InvalidInvitation("existing_account", "needs the email of the account")
     roles = _named(Role, "roles", data.roles)
     bound = _binds_to_email(roles, email)
     return {
@@ -77,6 +83,7 @@ def validated(data: InvitationInput, accept_languages: list[str], now: datetime)
         "public_metadata": _json_object("public_metadata", data.public_metadata),
         "allow_same_email": bool(data.allow_same_email or bound),
         "email_verified": bool(data.email_verified),
+        "existing_account": bool(data.existing_account),
         "template_key": template_key,
         **_lang(template_key, data.lang, accept_languages),
         "notify": bool(data.notify),

@@ -39,7 +39,7 @@ PROMPT_NONE_ERRORS = {
 class Step:
     """A page the person must see before the request can be answered."""
 
-    name: str  # pauses.REGISTER, pauses.LOGIN, pauses.VERIFY_EMAIL or pauses.CONSENT
+    name: str  # pauses.JOIN, REGISTER, LOGIN, VERIFY_EMAIL or CONSENT
     interaction: Interaction
     client: Client
     scope: str

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from app.accounts import mfa_policy
 from app.crypto import hash_secret, new_secret
 from app.extensions import db
-from app.models import BrowserSession, Client, Consent, Interaction, utcnow
+from app.models import BrowserSession, Client, Consent, Interaction, Invitation, utcnow
 from app.oauth.claims import decode_id_token_hint
 
 #: Stored requests larger than this are refused (bytes of parameter text).
@@ -28,6 +28,9 @@ MAX_PARAMS_SIZE = 16 * 1024
 LOGIN = "login"
 CONSENT = "consent"
 REGISTER = "register"
+#: Sign in to accept an invitation for an existing account (issue 15): asked until the
+#: invitation is settled, even of a person who signed in for this request otherwise.
+JOIN = "join"
 #: The second factor (issue 16): the session's sign-in lacks one that the client
 #: (``mfa``), the request (``acr_values``) or the person's roles need
 #: (app/accounts/mfa_policy.py). A password held for its second factor is still LOGIN
@@ -128,6 +131,12 @@ def sign_in_instead(row: Interaction) -> None:
     db.session.commit()
 
 
+def joined(row: Interaction) -> None:
+    """The invitation to an existing account is accepted: the request goes on as an
+    ordinary sign-in."""
+    sign_in_instead(row)
+
+
 def register_without_invitation(row: Interaction) -> None:
     """Continue with self-service registration, leaving an unusable invitation aside."""
     params = {k: v for k, v in row.params.items() if k != INVITE_HASH}
@@ -150,10 +159,12 @@ def required_step(
     browser: BrowserSession | None,
     interaction: Interaction | None = None,
 ) -> str | None:
-    """What the person must still do before a code can be issued: REGISTER, LOGIN,
-    MFA, VERIFY_EMAIL, CONSENT or None. Registering (or signing in instead) for this request
-    satisfies REGISTER and LOGIN."""
+    """What the person must still do before a code can be issued: JOIN, REGISTER,
+    LOGIN, MFA, VERIFY_EMAIL, CONSENT or None. Registering (or signing in instead) for this
+    request satisfies REGISTER and LOGIN."""
     signed_in_here = interaction is not None and interaction.login_at is not None
+    if _joins_account(params):
+        return JOIN
     if not signed_in_here and wants_registration(params):
         return REGISTER
     if browser is None or (not signed_in_here and _login_needed(params, browser)):
@@ -167,6 +178,17 @@ def required_step(
     if _consent_needed(params, client, browser):
         return CONSENT
     return None
+
+
+def _joins_account(params: dict[str, str]) -> bool:
+    """Whether the request carries an invitation for a person who already has an
+    account (one query, only for requests with an invitation)."""
+    token = params.get("invite_id")
+    token_hash = params.get(INVITE_HASH) or (hash_secret(token) if token else None)
+    if token_hash is None:
+        return False
+    joins = select(Invitation.existing_account).where(Invitation.token_hash == token_hash)
+    return bool(db.session.scalar(joins))
 
 
 def _login_needed(params: dict[str, str], browser: BrowserSession) -> bool:

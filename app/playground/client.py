@@ -22,8 +22,10 @@ from joserfc.jwk import KeySet
 HTTP_TIMEOUT = 5
 #: Bytes read at most from one back-channel response.
 MAX_RESPONSE_SIZE = 256 * 1024
-#: The scopes the playground asks for.
-SCOPE = "openid profile email"
+#: The scopes the playground asks for. The server grants ``groups`` and ``roles`` (the
+#: claims of the same names) only if the playground's client is allowed them, as the
+#: seed's is; otherwise it leaves them out of the grant.
+SCOPE = "openid profile email groups roles"
 #: Query parameters of the login route handed on to /authorize unchanged: an
 #: invitation link carries them (spec §2 steps 2 and 4).
 PASSTHROUGH_PARAMS = ("invite_id", "view_type")

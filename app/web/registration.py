@@ -36,6 +36,8 @@ from app.errors import DomainError
 from app.extensions import csrf, limiter
 from app.oauth import authorization
 from app.oauth import interaction as pauses
+from app.web.join import joins
+from app.web.join import page as join_page
 from app.web.registration_context import EXPLANATIONS, hosted, set_context_locale
 from app.web.registration_pages import expired_page, show
 from app.web.registration_submit import (
@@ -51,8 +53,10 @@ bp = Blueprint("registration", __name__)
 
 @bp.get("/register")
 def hosted_page():
-    """Hosted registration: client-less invitations, or self-service without a client."""
-    return show(hosted(request.args.get("invite_id")))
+    """Hosted registration: client-less invitations, or self-service without a client
+    (an invitation for an existing account: its sign-in, app/web/join.py)."""
+    ctx = hosted(request.args.get("invite_id"))
+    return join_page(ctx) if joins(ctx) else show(ctx)
 
 
 @bp.post("/interaction/<uid>/view")
@@ -64,7 +68,7 @@ def switch_view(uid: str):
     outcome = authorization.resume(paused, current_session())
     if isinstance(outcome, Response):
         return outcome
-    if outcome.name != pauses.REGISTER:  # the choice is offered on the registration page only
+    if outcome.name not in (pauses.REGISTER, pauses.JOIN):  # offered on these pages only
         return authorization.back_to(paused)
     if request.form.get("view") == "register":
         if not registration.may_register_without_invitation(pauses.client_of(paused)):

@@ -54,6 +54,9 @@ EXPIRED = _l(
 FORM_EXPIRED = _l(
     "The form expired or was not sent from this site; please reload the page and try again."
 )
+FOR_EXISTING_ACCOUNT = _l(
+    "This invitation is for a person who already has an account: sign in to accept it."
+)
 INVITATION_JUST_USED = _l(
     "This invitation has just been used to create an account. If that was you, sign in."
 )
@@ -98,6 +101,8 @@ def submitted_context(as_json: bool) -> Context | Response:
     outcome = authorization.resume(paused, current_session())
     if isinstance(outcome, Response):
         return outcome  # the stored request is no longer valid: the client hears why
+    if outcome.name == pauses.JOIN:
+        raise Failure(409, "invitation_unusable", FOR_EXISTING_ACCOUNT, _resume_url(uid, token))
     if outcome.name != pauses.REGISTER:  # the person chose to sign in instead
         raise already
     return in_interaction(outcome, token)
@@ -145,6 +150,9 @@ def register(ctx: Context, as_json: bool):
     set_context_locale(ctx)
     if ctx.refusal() is not None:
         raise refused(ctx)
+    if ctx.invitation is not None and ctx.invitation.existing_account:
+        hosted_page = _public_url("registration.hosted_page", invite_id=ctx.token)
+        raise Failure(409, "invitation_unusable", FOR_EXISTING_ACCOUNT, hosted_page)
     specs = registration_fields()
     form = _filled_form(specs, as_json)
     credential = None if as_json else submitted_passkey(form)

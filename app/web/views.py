@@ -18,7 +18,7 @@ from app.models import Account
 from app.oauth import authorization
 from app.oauth import interaction as pauses
 from app.security import allow_form_redirect_to
-from app.web import mfa
+from app.web import join, mfa
 from app.web.account.limits import (
     signed_in_account,
     slowed_down_text,
@@ -175,7 +175,7 @@ def interaction_login(uid: str):
     outcome = authorization.resume(paused, current_session())
     if isinstance(outcome, Response):
         return outcome
-    if outcome.name not in (pauses.LOGIN, pauses.REGISTER):  # no sign-in is asked for
+    if outcome.name not in (pauses.LOGIN, pauses.REGISTER, pauses.JOIN):  # no sign-in asked
         return authorization.back_to(paused)
     _set_step_locale(outcome)
     form = SignInForm()
@@ -245,7 +245,9 @@ def interaction_consent(uid: str):
 def _set_step_locale(step: authorization.Step) -> None:
     """The step's language; signing in from the registration page of an accepted
     invitation (its form carries ``invite_id``) keeps that page's language."""
-    if step.name == pauses.REGISTER:
+    if step.name == pauses.JOIN:
+        set_context_locale(join.step_context(step))
+    elif step.name == pauses.REGISTER:
         set_context_locale(in_interaction(step, request.args.get("invite_id")))
     else:
         set_locale(step.ui_locales)
@@ -256,6 +258,8 @@ def _render_step(step: authorization.Step):
         return mfa.interaction_page(step)
     if step.name == pauses.REGISTER:
         return show(in_interaction(step, request.args.get("invite_id")))
+    if step.name == pauses.JOIN:
+        return join.step_page(step)
     set_locale(step.ui_locales)
     if step.name == pauses.LOGIN:
         return _sign_in_page(step)
@@ -280,6 +284,8 @@ def _sign_in_page(
     status: int = 200,
     passkey_error: str | None = None,
 ):
+    if step.name == pauses.JOIN:  # the invitation's own sign-in page, with the errors
+        return join.step_page(step, form)
     allow_form_redirect_to(step.redirect_uri)
     form = form or SignInForm(email=step.login_hint or None)
     action = url_for("web.interaction_login", uid=step.interaction.uid)

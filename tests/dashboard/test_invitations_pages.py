@@ -638,3 +638,60 @@ def test_a_resend_by_another_person_of_a_notifying_invitation_shows_no_link(app,
     assert response.status_code == 303
     assert shown_links(text_of(admin.get(response.location))) == []
     assert stored(app, pending.id)["state"] == "reinitiated"
+
+
+# -- inviting a person who already has an account (issue 15) -----------------------------
+# The checkbox "This person already has an account: add them", the refusal without it
+# (linking to the account for those who may read users), the detail page saying so.
+
+MEMBER = "member@example.com"
+
+
+def test_the_form_offers_the_checkbox(admin):
+    """The checkbox and what it does are on the form."""
+    text = text_of(admin.get(NEW))
+    assert "This person already has an account: add them" in text
+    assert 'name="existing_account"' in text
+
+
+def test_ticked_it_invites_the_account(app, admin, factory, catalogue):
+    """Ticked: created for the account, the detail page says they sign in to accept."""
+    factory.account(MEMBER)
+    response = post_form(
+        admin, NEW, {"email": MEMBER, "groups": ["staff"], "existing_account": "y"}
+    )
+    assert response.status_code == 201, text_of(response)  # no message: the link, once
+    (public_id,) = invitation_ids(app)
+    with app.app_context():
+        assert service.find(public_id).existing_account
+    assert "yes: they sign in to accept" in text_of(response)
+
+
+def test_without_it_the_refusal_links_to_the_account(app, admin, factory):
+    """Not ticked: 409 next to the email, the hint to tick it, a link to the account."""
+    member = factory.account(MEMBER)
+    before = row_counts(app)
+    response = post_form(admin, NEW, {"email": MEMBER})
+    assert response.status_code == 409
+    text = text_of(response)
+    assert "this address already belongs to an account" in text
+    assert "tick “This person already has an account: add them”" in text
+    assert f"/admin/users/{member.sub}" in text
+    assert row_counts(app) == before
+
+
+def test_an_inviter_who_may_not_read_users_gets_no_link(app, factory):
+    """A user_invite sees the refusal and the hint, but no link to the account."""
+    member = factory.account(MEMBER)
+    inviter = signed_in(app, factory, "ivy@example.com", ("user_invite",))
+    text = text_of(post_form(inviter, NEW, {"email": MEMBER}))
+    assert "already belongs to an account" in text and member.sub not in text
+
+
+def test_ticked_for_an_address_without_account_is_refused(app, admin):
+    """Ticked for an address nobody has: 400 under the checkbox, nothing written."""
+    before = row_counts(app)
+    response = post_form(admin, NEW, {"email": "nobody@example.com", "existing_account": "y"})
+    assert response.status_code == 400
+    assert "no account has this email" in text_of(response)
+    assert row_counts(app) == before

@@ -24,6 +24,7 @@ from app.accounts.service import create_account
 from app.clients.service import create_client
 from app.extensions import db
 from app.oauth import keys
+from app.seed import PLAYGROUND_SCOPE
 from tests.helpers import PASSWORD, AccountInfo, ClientInfo
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,7 +43,7 @@ PLAYGROUND_SECRET = "e2e-playground-secret"
 #: A machine client of the admin API (client_credentials), as a back office would be.
 BACK_OFFICE_ID = "e2e-back-office"
 BACK_OFFICE_SECRET = "e2e-back-office-secret"
-BACK_OFFICE_SCOPE = "invitations:read invitations:write users:write"
+BACK_OFFICE_SCOPE = "invitations:read invitations:write users:read users:write"
 BACK_OFFICE_REDIRECT_URI = "https://backoffice.example/cb"
 
 
@@ -94,6 +95,7 @@ def _seed(app, issuer: str) -> tuple[AccountInfo, ClientInfo, AccountInfo, Accou
             client_id=app.config["PLAYGROUND_CLIENT_ID"],
             secret=PLAYGROUND_SECRET,
             first_party=True,
+            scope=PLAYGROUND_SCOPE,
             post_logout_redirect_uris=[f"{issuer}/playground/"],
             initiate_login_uri=f"{issuer}/playground/login",
             mfa="optional",

@@ -10,6 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from app.playground.client import SCOPE
+
 INVITEE = "lin@example.com"
 PUBLIC_METADATA = {"plan": "pro", "seats": 5}
 
@@ -97,7 +99,7 @@ def test_invitation_short_link_to_signed_in_playground(page, live_vestibule, adm
     assert sent["client_id"] == ["demo-confidential"]
     assert sent["view_type"] == ["register"]
     assert sent["invite_id"] == [invitation["short_link"].rsplit("/", 1)[-1]]
-    assert sent["scope"] == ["openid profile email"]
+    assert sent["scope"] == [SCOPE]
 
     form = page.locator("form#registration")
     expect(form).to_be_visible()

@@ -17,9 +17,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from babel.dates import format_datetime
+from sqlalchemy import select
 
 from app import create_app
+from app.extensions import db
+from app.models import Account, Group
 from app.playground import client as playground_client
+from app.seed import PLAYGROUND_SCOPE
 from config import ConfigurationError, ProductionConfig
 from tests.helpers import query, sign_in_at
 
@@ -72,6 +76,7 @@ def demo_client(app, factory):
         post_logout_redirect_uris=[f"{ISSUER}/playground/"],
         initiate_login_uri=f"{ISSUER}/playground/login",
         allow_http=True,
+        scope=PLAYGROUND_SCOPE,
     )
 
 
@@ -99,7 +104,7 @@ def test_login_redirects_to_authorize_with_pkce(client, app):
     assert params["response_type"] == "code"
     assert params["client_id"] == app.config["PLAYGROUND_CLIENT_ID"]
     assert params["redirect_uri"] == CALLBACK
-    assert params["scope"] == "openid profile email"
+    assert params["scope"] == "openid profile email groups roles"
     assert params["code_challenge_method"] == "S256"
     assert len(params["code_challenge"]) >= 43 and params["state"] and params["nonce"]
     assert "invite_id" not in params and "view_type" not in params
@@ -174,6 +179,38 @@ def test_sign_in_shows_verified_claims(client, factory, demo_client, back_channe
     assert person.sub in page.text and person.email in page.text
     assert "Sign out" in page.text and "Verified ID-token claims" in page.text
     assert 'href="/playground/login"' not in page.text  # signed in: no "Sign in" button
+
+
+def test_groups_and_roles_are_shown(app, client, factory, demo_client, back_channel):
+    """The playground asks for groups and roles; their claims are shown apart."""
+    with app.app_context():
+        db.session.add_all([Group(name="staff"), Group(name="beta")])
+        db.session.commit()
+    person = factory.account(roles=("editor",))
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.sub == person.sub))
+        account.groups = list(db.session.scalars(select(Group)))
+        db.session.commit()
+    client.get(_through_sign_in(client, person))
+    page = client.get("/playground/").text
+    shown = re.search(r'<dl class="claims" id="memberships">(.*?)</dl>', page, re.DOTALL)
+    assert shown, page
+    assert "<dt>groups</dt><dd><code>beta</code>, <code>staff</code></dd>" in shown.group(1)
+    assert "<dt>roles</dt><dd><code>editor</code></dd>" in shown.group(1)
+
+
+def test_groups_and_roles_need_the_clients_permission(app, client, factory, back_channel):
+    """A playground client not allowed the scopes gets neither claim (nor the section)."""
+    factory.client(
+        client_id=app.config["PLAYGROUND_CLIENT_ID"],
+        secret=app.config["PLAYGROUND_CLIENT_SECRET"],
+        redirect_uris=[CALLBACK],
+        allow_http=True,
+        scope="openid profile email",
+    )
+    client.get(_through_sign_in(client, factory.account(roles=("editor",))))
+    page = client.get("/playground/").text
+    assert 'id="memberships"' not in page and "<dt>roles</dt>" not in page
 
 
 def test_time_claims_show_their_date(client, factory, demo_client, back_channel):

@@ -72,3 +72,27 @@ def test_discovery_advertises_the_scopes_and_claims(client):
     document = client.get("/.well-known/openid-configuration").json
     assert {"groups", "roles"} <= set(document["scopes_supported"])
     assert {"groups", "roles"} <= set(document["claims_supported"])
+
+
+def test_consent_words_the_groups_and_roles_scopes(client, factory):
+    """A third-party client asking for groups and roles: the consent page says what
+    they give in words (and in German for a German browser), not as scope names."""
+    from tests.helpers import authorize_params, authorize_url, pkce_pair, sign_in_at
+
+    rp = factory.client(first_party=False, scope="openid groups roles")
+    person = _member(factory)
+    expected = {
+        "en": ("The groups you belong to", "Your roles"),
+        "de": ("Die Gruppen, zu denen Sie gehören", "Ihre Rollen"),
+    }
+    for lang, words in expected.items():
+        browser = factory.app.test_client()
+        browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = lang
+        _, challenge = pkce_pair()
+        params = authorize_params(rp, challenge, scope="openid groups roles")
+        paused = browser.get(authorize_url(params))
+        signed = sign_in_at(browser, paused.location, person.email, person.password)
+        consent = browser.get(signed.location)
+        page = consent.get_data(as_text=True)
+        assert all(f"<li>{text}</li>" in page for text in words), page
+        assert "<li>groups</li>" not in page and "<li>roles</li>" not in page

@@ -21,6 +21,7 @@ from urllib.error import URLError
 import pytest
 import redis
 
+from app.seed import PLAYGROUND_SCOPE
 from tests.e2e.conftest import (
     BACK_OFFICE_ID,
     BACK_OFFICE_REDIRECT_URI,
@@ -226,6 +227,7 @@ def seed(env: dict[str, str], issuer: str, rp_base: str) -> Seeded:
     playground = (
         *("clients", "create", "--name", "Vestibule Playground", "--client-id", PLAYGROUND_ID),
         *("--redirect-uri", f"{issuer}/playground/callback", "--first-party"),
+        *("--scope", PLAYGROUND_SCOPE),
         *("--post-logout-redirect-uri", f"{issuer}/playground/"),
         *("--initiate-login-uri", f"{issuer}/playground/login"),
     )

@@ -1,7 +1,8 @@
 """Links that arrive by email, in Chromium, as deployed: the outbox worker really sends
 them over SMTP. A forgotten password reset through its link; an invitation made with
 the admin API opened from the answer or from the email, through the playground's
-initiate_login_uri and /authorize to the registration form and back, signed in."""
+initiate_login_uri and /authorize to the registration form and back, signed in; an
+invitation for an existing account, accepted by signing in (issue 15)."""
 
 from __future__ import annotations
 
@@ -99,3 +100,43 @@ def test_invitation_to_the_playground(walk, deployment, delivery):
     walk.finish(f"invitation-{delivery}-signed-in")
     stored = api.get(f"/api/v1/invitations/{invitation['id']}", headers=headers)
     assert stored.json()["state"] == "accepted", stored.text
+
+
+def test_existing_account_joins_a_group_by_signing_in(walk, deployment):
+    """Admin API invitation of an existing account into a group (existing_account join)
+    → the emailed link → the invited sign-in page → password → the playground, whose ID
+    token shows the group."""
+    from playwright.sync_api import expect
+
+    page, issuer, person = walk.page, deployment.issuer, deployment.person
+    headers = back_office_headers(deployment)
+    api = deployment.client()
+    group = f"joined-{deployment.variant}"
+    made = api.post("/api/v1/groups", json_body={"name": group}, headers=headers)
+    assert made.status == 201, made.text
+    seen = len(deployment.mails_to(person.email))
+    created = api.post(
+        "/api/v1/invitations",
+        json_body={
+            "client_id": PLAYGROUND_ID,
+            "email": person.email,
+            "groups": [group],
+            "existing_account": "join",
+        },
+        headers=headers,
+    )
+    assert created.status == 201, created.text
+    link = deployment.link_in(deployment.wait_for_mail(person.email, seen), "/i/")
+
+    page.goto(link)
+    page.wait_for_url(re.compile(re.escape(issuer) + r"/interaction/"))
+    expect(page.locator("#email")).to_have_value(person.email)
+    walk.screenshot("join-sign-in")
+    page.fill("#password", person.password)
+    page.get_by_role("button", name="Sign in and accept").click()
+
+    page.wait_for_url(f"{issuer}/playground/")
+    expect(page.locator("#memberships")).to_contain_text(group)
+    walk.finish("join-signed-in")
+    stored = api.get(f"/api/v1/invitations/{created.json()['id']}", headers=headers)
+    assert stored.json()["accepted_sub"] == person.sub, stored.text

@@ -16,7 +16,7 @@ from app.accounts import password_links, verification
 from app.accounts.service import find
 from app.errors import handle_http_error
 from app.extensions import db
-from app.models import Group, Invitation, OutboxItem, Role, utcnow
+from app.models import Account, Group, Invitation, OutboxItem, Role, utcnow
 from tests.helpers import (
     INITIATE_LOGIN_URI,
     PASSWORD,
@@ -160,6 +160,35 @@ def test_invitation_and_registration_pages_are_german(app, german, factory, shop
     started = start_authorization(german, elsewhere, invite_id=for_shop.token)
     pages["invitation for another client"] = german.get(started.location)
     pages["paused request gone"] = german.get("/interaction/nope")
+    assert_german(pages)
+
+
+def test_pages_of_an_invitation_for_an_existing_account_are_german(
+    app, german, factory, person, shop
+):
+    """Invited with an existing account (issue 15): its sign-in page, a wrong password,
+    the choice for another account, declined, the account gone, the hosted page."""
+    invited = invite(app, email=person.email, client_id="shop", existing_account=True)
+    started = start_authorization(german, shop, invite_id=invited.token, view_type="register")
+    pages = {"join sign-in": german.get(started.location)}
+    html = pages["join sign-in"].get_data(as_text=True)
+    pages["join wrong password"] = german.post(
+        form_action(html, "join"),
+        data={"csrf_token": csrf_token(html), "email": person.email, "password": "wrong pass"},
+    )
+    hosted = invite(app, email=person.email, existing_account=True)
+    pages["join hosted"] = german.get(f"/register?invite_id={hosted.token}")
+    html = pages["join hosted"].get_data(as_text=True)
+    pages["join declined"] = german.post(
+        form_action(html, "decline"), data={"csrf_token": csrf_token(html)}
+    )
+    sign_in(german, factory.account("bob@example.com"))
+    started = start_authorization(german, shop, invite_id=invited.token, view_type="register")
+    pages["join for another account"] = german.get(started.location)
+    gone = factory.account("gone@example.com")
+    for_gone = invite(app, email=gone.email, existing_account=True)
+    update_rows(app, Account, {"sub": gone.sub}, email="moved@example.com")
+    pages["join account gone"] = german.get(f"/register?invite_id={for_gone.token}")
     assert_german(pages)
 
 

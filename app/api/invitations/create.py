@@ -6,13 +6,19 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields
 
-from app.access import refuse_roles_beyond_caller, refuse_vouching_beyond_caller
+from app.access import may_read_users, refuse_roles_beyond_caller, refuse_vouching_beyond_caller
 from app.api import idempotency
 from app.api.auth import actor, caller, requires
 from app.api.invitations import blp
-from app.api.invitations.schemas import InvitationCreateSchema, IssuedInvitationSchema, issued_dict
+from app.api.invitations.schemas import (
+    InvitationCreateSchema,
+    IssuedInvitationSchema,
+    invitation_input,
+    issued_dict,
+)
 from app.errors import DomainError
 from app.invitations import creation
+from app.invitations.errors import AccountExists
 from app.invitations.issued import Issued
 from app.invitations.validation import InvitationInput
 from app.web.i18n import accept_languages
@@ -41,16 +47,32 @@ def create_invitation(body: dict):
     roles:grant, and email_verified true needs users:verify (a person: the role
     admin): 403 otherwise. An invitation granting a built-in role is bound to its
     email (allow_same_email true).
+
+    An address that belongs to an account is refused (409, naming the account's sub to
+    callers allowed to read users) unless existing_account is "join": the invitation is
+    then for that account, which signs in to accept it.
     """
     refuse_roles_beyond_caller(caller(), body.get("roles") or ())
     refuse_vouching_beyond_caller(caller(), bool(body.get("email_verified")))
-    data = InvitationInput(**body)
+    data = invitation_input(body)
+
+    def create(remember):
+        try:
+            return creation.create(data, actor(), accept_languages(), remember)
+        except AccountExists as exc:
+            raise _naming_account(exc) from None
+
     return idempotency.once(
-        lambda remember: creation.create(data, actor(), accept_languages(), remember),
+        create,
         render=lambda issued: IssuedInvitationSchema().dump(issued_dict(issued)),
         status=201,
         actor=actor(),
     )
+
+
+def _naming_account(exc: AccountExists) -> AccountExists:
+    """The refusal, naming the account (its sub) to a caller allowed to read users."""
+    return exc.named() if may_read_users(caller()) else exc
 
 
 def _within_bulk_limit(rows: list) -> None:
@@ -85,6 +107,9 @@ class BulkRowSchema(Schema):
     errors = fields.Dict(metadata={"description": "per-field messages of a malformed row"})
     field = fields.String(metadata={"description": "the invalid field"})
     invitation_id = fields.String(metadata={"description": "the conflicting invitation"})
+    sub = fields.String(
+        metadata={"description": "the account holding the address (to callers reading users)"}
+    )
 
 
 class BulkResultSchema(Schema):
@@ -137,11 +162,13 @@ def _bulk_item(row: dict) -> InvitationInput | DomainError:
         return InvalidRow(exc.normalized_messages())
     except DomainError as exc:  # powers beyond the caller's own: this row only
         return exc
-    return InvitationInput(**data)
+    return invitation_input(data)
 
 
 def _bulk_row(index: int, outcome: Issued | DomainError) -> dict:
     if isinstance(outcome, Issued):
         return {"index": index, "status": 201, "invitation": issued_dict(outcome)}
+    if isinstance(outcome, AccountExists):
+        outcome = _naming_account(outcome)
     error = {"error": outcome.code, "error_description": outcome.description, **outcome.extra}
     return {"index": index, "status": outcome.status, **error}

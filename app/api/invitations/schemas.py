@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from app.api.common import JsonObject, NameList, StrictBoolean, Text
 from app.invitations import service, states
 from app.invitations.issued import Issued
+from app.invitations.validation import InvitationInput
 from app.models import Invitation
 
 ALLOW_SAME_EMAIL = (
@@ -24,6 +25,15 @@ EMAIL_VERIFIED = (
     "registration even if no message was delivered; needs a client's scope users:verify "
     "or a person's role admin (403 otherwise). Without it the email is verified only when "
     "the invitation's email was delivered, else the person gets a verification link"
+)
+
+EXISTING_ACCOUNT = (
+    '"join": the email belongs to an account, and the invitation is for that account. '
+    "Its link leads to sign-in instead of registration, and accepting it gives the account "
+    "the invitation's groups, roles, custom_fields and public_metadata (never its password "
+    "or profile). Needs an email; 400 when no account has it, 409 when that account is "
+    "disabled. Left out (null on an invitation), an address that belongs to an account is "
+    "refused with 409, which names the account (sub) to callers allowed to read users"
 )
 
 
@@ -44,6 +54,11 @@ class InvitationCreateSchema(Schema):
     public_metadata = JsonObject()
     allow_same_email = StrictBoolean(metadata={"description": ALLOW_SAME_EMAIL})
     email_verified = StrictBoolean(metadata={"description": EMAIL_VERIFIED})
+    existing_account = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(["join"]),
+        metadata={"description": EXISTING_ACCOUNT},
+    )
     template_key = Text(validate=validate.Length(max=64))
     lang = Text(validate=validate.Length(max=16))
     notify = StrictBoolean()
@@ -70,6 +85,11 @@ class InvitationSchema(Schema):
     public_metadata = fields.Dict()
     allow_same_email = fields.Boolean(metadata={"description": ALLOW_SAME_EMAIL})
     email_verified = fields.Boolean(metadata={"description": EMAIL_VERIFIED})
+    existing_account = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(["join"]),
+        metadata={"description": EXISTING_ACCOUNT},
+    )
     template_key = fields.String()
     lang = fields.String()
     notify = fields.Boolean()
@@ -92,6 +112,13 @@ class IssuedInvitationSchema(InvitationSchema):
     short_link = fields.String(required=True, metadata={"description": "/i/<token> on this host"})
 
 
+def invitation_input(body: dict) -> InvitationInput:
+    """The service's input from a loaded InvitationCreate body."""
+    values = dict(body)
+    values["existing_account"] = values.get("existing_account") == "join"
+    return InvitationInput(**values)
+
+
 def to_dict(invitation: Invitation) -> dict:
     """The API view of an invitation."""
     return {
@@ -109,6 +136,7 @@ def to_dict(invitation: Invitation) -> dict:
         "public_metadata": invitation.public_metadata,
         "allow_same_email": invitation.allow_same_email,
         "email_verified": invitation.email_verified,
+        "existing_account": "join" if invitation.existing_account else None,
         "template_key": invitation.template_key,
         "lang": invitation.lang,
         "notify": invitation.notify,
