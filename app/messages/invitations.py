@@ -63,8 +63,9 @@ def delivered_to(invitation: Invitation) -> set[str]:
 
 
 def invitation_variables(invitation: Invitation, link: str, lang: str) -> dict[str, str]:
-    """The template variables of spec §5 for ``invitation`` with its short ``link``, and
-    ``app_name``: what the person is invited to.
+    """The template variables of spec §5 for ``invitation`` with its short ``link``,
+    ``app_name``: what the person is invited to, and ``existing_account``: "yes" for an
+    invitation to an account that exists (the person signs in to join).
 
     ``expires_at`` is when the link in the message stops working: the short link's
     end (7 days by default) or the invitation's, whichever comes first.
@@ -77,6 +78,7 @@ def invitation_variables(invitation: Invitation, link: str, lang: str) -> dict[s
         "app_name": app_name(invitation),
         "account_name": current_app.config["ACCOUNT_NAME"],
         "expires_at": format_datetime(link_ends, lang),
+        "existing_account": "yes" if invitation.existing_account else "",
     }
 
 

@@ -34,10 +34,20 @@ from config import ConfigurationError
 SUBJECT, TEXT, HTML, SMS = "subject.txt", "body.txt", "body.html", "sms.txt"
 FILES = (SUBJECT, TEXT, HTML, SMS)
 
-#: The variables of an invitation message (spec §5), and ``app_name``: what the person
-#: is invited to (the client's name, or ACCOUNT_NAME for an invitation without one).
+#: The variables of an invitation message (spec §5), ``app_name``: what the person
+#: is invited to (the client's name, or ACCOUNT_NAME for an invitation without one),
+#: and ``existing_account``: "yes" when the person has an account already and signs in
+#: to join (else empty, so a template can say "sign in" instead of "create").
 INVITATION_VARIABLES = frozenset(
-    {"name", "invite_link", "invited_by", "app_name", "account_name", "expires_at"}
+    {
+        "name",
+        "invite_link",
+        "invited_by",
+        "app_name",
+        "account_name",
+        "expires_at",
+        "existing_account",
+    }
 )
 #: What each message key's templates may use; a key not listed here (an operator's
 #: own invitation template) gets the invitation's. A new message key with other
@@ -62,6 +72,7 @@ SAMPLES: dict[str, str] = {
     "expires_at": "5 December 2026, 14:03 UTC",
     "code": "123456",
     "minutes": "10",
+    "existing_account": "",
 }
 
 _EXTENSION = "vestibule.messages"

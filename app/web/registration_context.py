@@ -66,7 +66,7 @@ EXPLANATIONS = {
     ),
     "invite_accepted": (
         _l("This invitation has already been used"),
-        _l("An account was created with it. Sign in to continue."),
+        _l("It was accepted already. Sign in to continue."),
     ),
     "invite_declined": (
         _l("You declined the invitation"),

@@ -29,6 +29,7 @@ REALISTIC = {
     "expires_at": "March 5, 2026, 2:03 PM UTC",
     "code": "482913",
     "minutes": "10",
+    "existing_account": "",
 }
 
 
@@ -86,6 +87,24 @@ def test_an_invitation_without_an_inviter_of_its_own_names_the_application_once(
     for part in (rendered.subject, rendered.sms):
         assert part.count("Shop") == 1, part
     assert _words_of_html(rendered.html).count("Shop") == rendered.text.count("Shop") == 1
+
+
+@pytest.mark.parametrize(
+    ("lang", "create", "join"),
+    [
+        ("en", "create your account", "sign in with your account and join"),
+        ("de", "Ihr Konto anzulegen", "sich mit Ihrem Konto anzumelden und beizutreten"),
+    ],
+)
+def test_an_invitation_to_an_existing_account_asks_to_sign_in(bare_app, lang, create, join):
+    """A person who has an account is asked to sign in and join, in every part, never
+    to create an account; a new person is asked to create one."""
+    for existing, wanted, unwanted in (("", create, join), ("yes", join, create)):
+        rendered = _render(bare_app, "invite_user", lang, existing_account=existing)
+        for part in (rendered.text, _words_of_html(rendered.html)):
+            assert wanted in part and unwanted not in part, (existing, part)
+    joining = _render(bare_app, "invite_user", lang, existing_account="yes")
+    assert ("Sign in to join" if lang == "en" else "Anmelden und beitreten") in joining.sms
 
 
 def test_every_email_carries_the_same_links_in_text_and_html(bare_app):
@@ -152,3 +171,20 @@ def test_an_invitation_from_the_command_line_does_not_name_us_twice(app, smtp):
     for part in (received.part("plain"), _words_of_html(received.part("html"))):
         assert "You are invited to Vestibule." in part
         assert "Vestibule invited" not in part
+
+
+def test_an_invitation_for_an_existing_account_arrives_asking_to_sign_in(
+    app, client, smtp, person_headers, factory
+):
+    """Invited through the admin API with existing_account "join", Lin's email asks her
+    to sign in and join, in both parts, and never to create an account."""
+    factory.account(email="lin@example.com", given_name="Lin")
+    headers = person_headers(email="ada.lovelace@example.com")
+    body = {"email": "lin@example.com", "lang": "en", "existing_account": "join"}
+    response = client.post(INVITATIONS, json=body, headers=headers)
+    assert response.status_code == 201, response.json
+    run_worker(app)
+    [received] = smtp.messages
+    for part in (received.part("plain"), _words_of_html(received.part("html"))):
+        assert "sign in with your account and join" in part
+        assert "create your account" not in part.lower()

@@ -304,7 +304,7 @@ def test_loser_in_another_browser_is_offered_sign_in(app, client, shop, invitati
     assert lost.status_code == 409
     continue_url = re.search(r'<a class="button" href="([^"]+)"', lost.get_data(as_text=True))
     page = other.get(html_lib.unescape(continue_url.group(1)).removeprefix(ISSUER))
-    assert "An account was created with it" in page.get_data(as_text=True)
+    assert "It was accepted already. Sign in to continue." in page.get_data(as_text=True)
 
 
 def test_invitee_signed_in_opening_the_link_again_carries_on(
