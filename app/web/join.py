@@ -37,6 +37,7 @@ from app.models import Account
 from app.oauth import authorization
 from app.oauth import interaction as pauses
 from app.web.forms import SignInForm
+from app.web.passkey_pages import sign_in_page_context
 from app.web.registration_context import (
     EXPLANATIONS,
     REFUSALS,
@@ -200,11 +201,13 @@ def _sign_in_page(ctx: Context, invitee: Account, form: SignInForm | None = None
     form = form or SignInForm()
     form.email.data = invitee.email
     if ctx.interaction is not None:
-        action = url_for("web.interaction_login", uid=ctx.interaction.uid, invite_id=ctx.token)
+        query = {"uid": ctx.interaction.uid, "invite_id": ctx.token}
+        action = url_for("web.interaction_login", **query)
+        passkey = sign_in_page_context(url_for("web.interaction_passkey", **query))
     else:
-        action = url_for(
-            "web.sign_in", next=url_for("registration.hosted_page", invite_id=ctx.token)
-        )
+        back = url_for("registration.hosted_page", invite_id=ctx.token)
+        action = url_for("web.sign_in", next=back)
+        passkey = sign_in_page_context(url_for("web.sign_in_passkey", next=back))
     html = render_template(
         "web/join.html",
         form=form,
@@ -212,6 +215,7 @@ def _sign_in_page(ctx: Context, invitee: Account, form: SignInForm | None = None
         notice=None if _pending(ctx) else ACCEPTED_NOTICE,
         action=action,
         decline=_decline_form(ctx),
+        **passkey,
     )
     return html, 400 if form.errors else 200
 

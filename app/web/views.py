@@ -202,7 +202,7 @@ def interaction_passkey(uid: str):
     outcome = authorization.resume(paused, current_session())
     if isinstance(outcome, Response):
         return outcome
-    if outcome.name not in (pauses.LOGIN, pauses.REGISTER):  # no sign-in is asked for
+    if outcome.name not in (pauses.LOGIN, pauses.REGISTER, pauses.JOIN):  # no sign-in asked
         return authorization.back_to(paused)
     _set_step_locale(outcome)
     checked = _check_passkey()

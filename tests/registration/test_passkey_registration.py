@@ -18,6 +18,7 @@ from tests.helpers import (
     csrf_token,
     finish_at_client,
     form_action,
+    invite,
     registration_page,
     row_counts,
     start_authorization,
@@ -217,3 +218,60 @@ def test_webauthn_rp_id_must_cover_the_issuer(issuer, rp_id, good):
     else:
         with pytest.raises(ConfigurationError, match="WEBAUTHN_RP_ID"):
             create_app("testing", **settings)
+
+
+def _member_with_passkey(app, client, factory) -> tuple[str, SoftPasskey]:
+    """An account that added a passkey (then signed out of ``client``); its sub."""
+    from tests.helpers import sign_in
+
+    person = factory.account("grace@example.com", given_name="Grace")
+    sign_in(client, person)
+    page = client.get("/account").get_data(as_text=True)
+    created = options(client, "/account/passkeys/options", page)
+    device = SoftPasskey()
+    data = {"csrf_token": csrf_token(page), "name": "Laptop", "credential": device.create(created)}
+    assert client.post("/account/passkeys", data=data).status_code == 303
+    client.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+    return person.sub, device
+
+
+def _passkey_on(browser, html: str, device: SoftPasskey):
+    asked = options(browser, "/passkeys/authentication-options", html)
+    data = {"csrf_token": csrf_token(html), "credential": device.get(asked)}
+    return browser.post(form_action(html, "passkey-sign-in"), data=data)
+
+
+def test_an_existing_account_invitation_accepts_with_a_passkey(app, client, factory, shop):
+    """The sign-in page of an invitation for an existing account offers the passkey;
+    signing in with it accepts the invitation and resumes the request to the client."""
+    sub, device = _member_with_passkey(app, client, factory)
+    joining = invite(app, email="grace@example.com", client_id="shop", existing_account=True)
+    started = _invited(client, shop, joining)
+    html = html_lib.unescape(registration_page(client, started).get_data(as_text=True))
+    assert 'id="join"' in html and 'autocomplete="username webauthn"' in html
+    assert f"/interaction/{started.uid}/passkey?invite_id=" in form_action(html, "passkey-sign-in")
+    response = _passkey_on(client, html, device)
+    assert response.status_code == 303, response.data
+    response = client.get(response.location)
+    while "/interaction/" in (response.location or ""):
+        response = client.get(response.location)
+    assert response.location.startswith(shop.redirect_uri) and "code=" in response.location
+    with app.app_context():
+        stored = service.find(joining.id)
+        assert stored.state == "accepted" and stored.accepted_sub == sub
+
+
+def test_a_hosted_existing_account_invitation_accepts_with_a_passkey(app, client, factory):
+    """Without a client: the passkey signs in at /login/passkey, back to the hosted
+    page, which accepts and leads to the account page."""
+    sub, device = _member_with_passkey(app, client, factory)
+    joining = invite(app, email="grace@example.com", existing_account=True)
+    page = client.get(f"/register?invite_id={joining.token}")
+    html = html_lib.unescape(page.get_data(as_text=True))
+    assert page.status_code == 200 and 'id="passkey-sign-in"' in html
+    response = _passkey_on(client, html, device)
+    assert response.status_code == 303 and "/register?invite_id=" in response.location
+    response = client.get(response.location)
+    assert response.status_code == 303 and response.location.endswith("/account")
+    with app.app_context():
+        assert service.find(joining.id).accepted_sub == sub
