@@ -116,7 +116,7 @@ def test_accepted_invitation_offers_sign_in(app, client, shop, invitation, facto
     started = _invited(other, shop, invitation.token)
     page = registration_page(other, started)
     assert page.status_code == 200
-    assert "already been used" in _text(page) or "created with it" in _text(page)
+    assert "already been used" in _text(page) or "accepted already" in _text(page)
     html = page.get_data(as_text=True)
     response = other.post(
         f"/interaction/{started.uid}/login",
