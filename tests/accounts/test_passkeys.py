@@ -298,3 +298,25 @@ def test_passkey_requests_are_rate_limited(limited_app):
     assert int(asked[-1].headers["Retry-After"]) > 0
     signs = [client.post("/login/passkey", data={"credential": "{}"}) for _ in "ab"]
     assert [answer.status_code for answer in signs] == [400, 429]
+
+
+def test_a_passkey_only_account_page_leads_to_setting_a_password(app, client, factory):
+    """Without a password the page asks for none: it offers a set-password link by
+    email instead of the change forms, and asking for one queues the email."""
+    from tests.accounts.conftest import outbox_messages
+    from tests.helpers import csrf_token, sign_in
+
+    person = factory.account()
+    sign_in(client, person)
+    with app.app_context():
+        find(person.sub).password_hash = None
+        db.session.commit()
+    page = client.get("/account").get_data(as_text=True)
+    assert 'id="no-password"' in page and 'id="email-needs-password"' in page
+    assert 'name="current_password"' not in page and 'name="email_password"' not in page
+    forgot = client.get("/password/forgot").get_data(as_text=True)
+    answer = client.post(
+        "/password/forgot", data={"csrf_token": csrf_token(forgot), "email": person.email}
+    )
+    assert answer.status_code == 303
+    assert [to for to, _ in outbox_messages(app, "reset_password")] == [person.email]
