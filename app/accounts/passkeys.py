@@ -17,6 +17,10 @@ sends (CBOR, COSE keys, signatures); this module decides the policy around it:
 
 Like app/accounts/sessions.py this module is the browser's side of a ceremony, so it
 reads the Flask session; it never reads the request otherwise.
+
+Longer than our modules usually are (about 430 lines), on purpose: both ceremonies
+share the challenge, relying-party and parsing rules above, and keeping them in one
+file keeps the whole WebAuthn policy reviewable in one place.
 """
 
 from __future__ import annotations
