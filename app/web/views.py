@@ -165,19 +165,30 @@ def interaction(uid: str):
     return _render_step(outcome)
 
 
-@bp.post("/interaction/<uid>/login")
-@limiter.limit(_sign_in_limit)
-def interaction_login(uid: str):
-    """Sign in for a paused request, then continue it."""
+def _sign_in_step(uid: str):
+    """The paused request ``uid`` of this browser and its step, when that step asks
+    for a sign-in (LOGIN, REGISTER or JOIN), with the page's language set; else the
+    answer to send instead (expired, refused, or back to the step it is at)."""
     paused = pauses.load(uid, browser_secret())
     if paused is None:
-        return expired_page()
+        return current_app.make_response(expired_page())
     outcome = authorization.resume(paused, current_session())
     if isinstance(outcome, Response):
         return outcome
     if outcome.name not in (pauses.LOGIN, pauses.REGISTER, pauses.JOIN):  # no sign-in asked
         return authorization.back_to(paused)
     _set_step_locale(outcome)
+    return paused, outcome
+
+
+@bp.post("/interaction/<uid>/login")
+@limiter.limit(_sign_in_limit)
+def interaction_login(uid: str):
+    """Sign in for a paused request, then continue it."""
+    found = _sign_in_step(uid)
+    if isinstance(found, Response):
+        return found
+    paused, outcome = found
     form = SignInForm()
     if form.validate_on_submit():
         account = _check_credentials(form)
@@ -196,15 +207,10 @@ def interaction_login(uid: str):
 def interaction_passkey(uid: str):
     """Sign in with a passkey for a paused request (prompt=login included), then
     continue it, as a password sign-in does."""
-    paused = pauses.load(uid, browser_secret())
-    if paused is None:
-        return expired_page()
-    outcome = authorization.resume(paused, current_session())
-    if isinstance(outcome, Response):
-        return outcome
-    if outcome.name not in (pauses.LOGIN, pauses.REGISTER, pauses.JOIN):  # no sign-in asked
-        return authorization.back_to(paused)
-    _set_step_locale(outcome)
+    found = _sign_in_step(uid)
+    if isinstance(found, Response):
+        return found
+    paused, outcome = found
     checked = _check_passkey()
     if isinstance(checked, str):
         return _sign_in_page(outcome, passkey_error=checked)[0], 400

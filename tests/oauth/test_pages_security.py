@@ -130,6 +130,21 @@ def test_interaction_sign_in_without_csrf_is_refused(client, factory):
     assert not is_signed_in(client)
 
 
+@pytest.mark.parametrize("way", ["login", "passkey"])
+def test_signing_in_for_an_unknown_paused_request_explains_it(client, factory, way):
+    """A password or passkey sign-in posted for a paused request that does not exist
+    (expired, finished, another browser's) gets the expired page: 400, no session."""
+    person = factory.account()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        f"/interaction/no-such-request/{way}",
+        data={"csrf_token": token, "email": person.email, "password": person.password},
+    )
+    assert response.status_code == 400
+    assert "This sign-in request has expired" in response.get_data(as_text=True)
+    assert not is_signed_in(client)
+
+
 def test_successful_sign_in_answers_303(client, factory):
     """A successful sign-in POST answers 303 See Other to the account page."""
     response = sign_in(client, factory.account())
