@@ -67,14 +67,17 @@ def test_add_and_remove_member_by_email_or_sub(app, cli, factory):
     person = factory.account("grace@example.com")
     cli("groups", "create", "staff")
     cli("roles", "create", "user_invite")
-    assert cli("groups", "add-member", "staff", "grace@example.com").exit_code == 0
+    added = cli("groups", "add-member", "staff", "grace@example.com")
+    assert added.exit_code == 0 and added.output == "grace@example.com belongs to the group staff\n"
     assert cli("roles", "add-member", "user_invite", person.sub).exit_code == 0
     assert memberships(app, "grace@example.com") == (["staff"], ["user_invite"])
     members = cli("groups", "members", "staff").output.splitlines()
     assert members[0].split() == ["sub", "email", "name"]
     assert members[1].split()[:2] == [person.sub, "grace@example.com"]
     assert cli("groups", "list").output.splitlines()[1].split()[:2] == ["staff", "1"]
-    assert cli("groups", "remove-member", "staff", person.sub).exit_code == 0
+    removed = cli("groups", "remove-member", "staff", person.sub)
+    assert removed.exit_code == 0
+    assert removed.output == f"{person.sub} no longer belongs to the group staff\n"
     assert memberships(app, "grace@example.com") == ([], ["user_invite"])
 
 

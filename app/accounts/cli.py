@@ -99,16 +99,10 @@ def _named_commands(model: type[Group] | type[Role], about: str) -> click.Group:
     @commands.command("list", help=f"Every {noun}, oldest first, with its number of members.")
     @with_appcontext
     def list_():
-        rows, after = [], None
-        while True:
-            page = named.list_all(model, after, 200)
-            rows += [
-                (row.name, str(named.member_count(model, row)), when(row.created_at))
-                for row in page.items
-            ]
-            if page.next_after is None:
-                break
-            after = page.next_after
+        rows = [
+            (row.name, str(named.member_count(model, row)), when(row.created_at))
+            for row in _every(lambda after: named.list_all(model, after, 200))
+        ]
         echo_table(("name", "members", "created_at"), rows)
 
     @commands.command(
@@ -121,40 +115,59 @@ def _named_commands(model: type[Group] | type[Role], about: str) -> click.Group:
         refusal_as_click_error(named.remove, model, name, CLI_ACTOR)
         click.echo(f"deleted {noun} {name}")
 
-    @commands.command("add-member", help=f"Add an account (email or sub) to a {noun}.")
-    @click.argument("name")
-    @click.argument("email_or_sub")
-    @with_appcontext
-    def add_member(name, email_or_sub):
-        refusal_as_click_error(refuse_unstorable, "arguments", [name, email_or_sub])
-        sub = _sub_of(email_or_sub)
-        refusal_as_click_error(named.add_member, model, name, sub, CLI_ACTOR)
-        click.echo(f"{email_or_sub} belongs to the {noun} {name}")
-
-    @commands.command("remove-member", help=f"Take an account (email or sub) out of a {noun}.")
-    @click.argument("name")
-    @click.argument("email_or_sub")
-    @with_appcontext
-    def remove_member(name, email_or_sub):
-        refusal_as_click_error(refuse_unstorable, "arguments", [name, email_or_sub])
-        sub = _sub_of(email_or_sub)
-        refusal_as_click_error(named.remove_member, model, name, sub, CLI_ACTOR)
-        click.echo(f"{email_or_sub} no longer belongs to the {noun} {name}")
+    _membership_command(
+        commands,
+        model,
+        "add-member",
+        named.add_member,
+        f"Add an account (email or sub) to a {noun}.",
+        f"{{who}} belongs to the {noun} {{name}}",
+    )
+    _membership_command(
+        commands,
+        model,
+        "remove-member",
+        named.remove_member,
+        f"Take an account (email or sub) out of a {noun}.",
+        f"{{who}} no longer belongs to the {noun} {{name}}",
+    )
 
     @commands.command("members", help=f"The accounts in a {noun}: sub, email, name.")
     @click.argument("name")
     @with_appcontext
     def members(name):
-        rows, after = [], None
-        while True:
-            page = refusal_as_click_error(named.members, model, name, after, 200)
-            rows += [(a.sub, a.email or "-", _full_name(a)) for a in page.items]
-            if page.next_after is None:
-                break
-            after = page.next_after
+        members = _every(
+            lambda after: refusal_as_click_error(named.members, model, name, after, 200)
+        )
+        rows = [(a.sub, a.email or "-", _full_name(a)) for a in members]
         echo_table(("sub", "email", "name"), rows)
 
     return commands
+
+
+def _membership_command(commands, model, command: str, change, help_text: str, done: str):
+    """``add-member`` or ``remove-member``: ``change`` (the service's) one account's
+    membership, then say ``done`` (with ``{who}`` and ``{name}``)."""
+
+    @commands.command(command, help=help_text)
+    @click.argument("name")
+    @click.argument("email_or_sub")
+    @with_appcontext
+    def membership(name, email_or_sub):
+        refusal_as_click_error(refuse_unstorable, "arguments", [name, email_or_sub])
+        refusal_as_click_error(change, model, name, _sub_of(email_or_sub), CLI_ACTOR)
+        click.echo(done.format(who=email_or_sub, name=name))
+
+
+def _every(fetch) -> list:
+    """Every item of a keyset-paged list: ``fetch(after)`` gives one page."""
+    items, after = [], None
+    while True:
+        page = fetch(after)
+        items += page.items
+        if page.next_after is None:
+            return items
+        after = page.next_after
 
 
 def _full_name(account) -> str:

@@ -17,8 +17,7 @@ from app.accounts.sessions import current_session
 from app.errors import DomainError
 from app.extensions import limiter
 from app.web.account.limits import account_limit
-from app.web.account.page import account_page, done, refused, to_sign_in
-from app.web.i18n import set_locale
+from app.web.account.page import account_page, done, refused, signed_in
 from app.web.passkey_pages import AddPasskeyForm, RenamePasskeyForm, registration_credentials
 from app.web.refusals import refusal_text
 from app.web.registration_submit import FORM_EXPIRED
@@ -70,12 +69,9 @@ def account_registration_options():
 
 @bp.post("/account/passkeys")
 @limiter.limit(account_limit)
-def add():
+@signed_in
+def add(browser):
     """Store the passkey the browser just made, under the name given."""
-    set_locale()
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     form = AddPasskeyForm()
     if not form.validate_on_submit():
         return account_page(browser, 400, passkey_form=form)
@@ -88,12 +84,9 @@ def add():
 
 @bp.post("/account/passkeys/<int:passkey_id>/rename")
 @limiter.limit(account_limit)
-def rename(passkey_id: int):
+@signed_in
+def rename(browser, passkey_id: int):
     """Give a passkey another name."""
-    set_locale()
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     form = RenamePasskeyForm()
     if not form.validate_on_submit():
         message = "; ".join(e for errors in form.errors.values() for e in errors)
@@ -107,12 +100,9 @@ def rename(passkey_id: int):
 
 @bp.post("/account/passkeys/<int:passkey_id>/remove")
 @limiter.limit(account_limit)
-def remove(passkey_id: int):
+@signed_in
+def remove(browser, passkey_id: int):
     """Remove a passkey (never the only way a person has to sign in)."""
-    set_locale()
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     if not FlaskForm().validate_on_submit():
         return account_page(browser, 400, error=str(FORM_EXPIRED))
     try:

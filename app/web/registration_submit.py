@@ -158,15 +158,7 @@ def register(ctx: Context, as_json: bool):
     credential = None if as_json else submitted_passkey(form)
     if not form.validate():
         return _invalid(ctx, form, as_json)
-    data = registration.Registration(
-        password=None if credential else form.password.data,
-        email=form.email.data or None,
-        phone_number=form.phone_number.data or None,
-        given_name=form.given_name.data or None,
-        family_name=form.family_name.data or None,
-        custom_fields=form.custom_values(specs),
-        passkey_name=passkey_name(),
-    )
+    data = _registration(form, specs, with_password=credential is None)
     try:
         data.passkey = verified_passkey(credential)
         if ctx.invitation is not None:
@@ -190,6 +182,19 @@ def register(ctx: Context, as_json: bool):
         return jsonify(sub=account.sub, continue_url=target), 201
     allow_continuing(ctx)
     return redirect(target, code=303)
+
+
+def _registration(form: RegistrationForm, specs, with_password: bool):
+    """What the valid ``form`` asks to register (the password unless a passkey is sent)."""
+    return registration.Registration(
+        password=form.password.data if with_password else None,
+        email=form.email.data or None,
+        phone_number=form.phone_number.data or None,
+        given_name=form.given_name.data or None,
+        family_name=form.family_name.data or None,
+        custom_fields=form.custom_values(specs),
+        passkey_name=passkey_name(),
+    )
 
 
 def _filled_form(specs, as_json: bool) -> RegistrationForm:

@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from app.accounts import verification
 from app.accounts.credentials import change_password, request_email_change
 from app.accounts.errors import AccountError
-from app.accounts.sessions import current_session
 from app.accounts.throttle import TooManyFailures
 from app.errors import DomainError
 from app.extensions import limiter
@@ -22,19 +21,15 @@ from app.web.account.limits import (
     verification_client_limit,
     verification_limit,
 )
-from app.web.account.page import account_page, done, refused, to_sign_in
-from app.web.i18n import set_locale
+from app.web.account.page import account_page, done, refused, signed_in
 from app.web.refusals import refusal_text
 
 
 @bp.post("/password")
 @limiter.limit(sign_in_limit)
-def password():
+@signed_in
+def password(browser):
     """Change the password; every other browser and application is signed out."""
-    set_locale()
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     form = PasswordForm()
     if not form.validate_on_submit():
         return account_page(browser, 400, password_form=form)
@@ -52,12 +47,9 @@ def password():
 
 @bp.post("/email")
 @limiter.limit(sign_in_limit)
-def email():
+@signed_in
+def email(browser):
     """Ask for a new email address: it is sent a link, and changes when it is opened."""
-    set_locale()
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     form = EmailForm()
     if not form.validate_on_submit():
         return account_page(browser, 400, email_form=form)
@@ -78,12 +70,9 @@ def email():
 @bp.post("/email/resend")
 @limiter.limit(verification_client_limit)
 @limiter.limit(verification_limit, key_func=signed_in_account)
-def resend_email_link():
+@signed_in
+def resend_email_link(browser):
     """Send the email confirmation link again (earlier ones stop working)."""
-    set_locale()
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     try:
         address = verification.resend(browser.account, g.locale)
     except DomainError as exc:

@@ -9,13 +9,13 @@ from flask import Response, flash, get_flashed_messages, redirect, render_templa
 from app.accounts.credentials import WrongPassword
 from app.accounts.deletion import delete_own
 from app.accounts.export import export as export_data
-from app.accounts.sessions import current_session, end_session
+from app.accounts.sessions import end_session
 from app.accounts.throttle import TooManyFailures
 from app.extensions import limiter
 from app.web.account import bp
 from app.web.account.forms import DeleteForm
 from app.web.account.limits import account_limit, sign_in_limit, slowed_down_text
-from app.web.account.page import to_sign_in
+from app.web.account.page import signed_in
 from app.web.i18n import set_locale
 from app.web.refusals import refusal_text
 
@@ -25,11 +25,9 @@ _DELETED = "account_deleted"
 
 @bp.get("/export")
 @limiter.limit(account_limit)
-def export():
+@signed_in
+def export(browser):
     """Everything Vestibule holds about the person, as a JSON download."""
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     body = json.dumps(export_data(browser.account), indent=2, ensure_ascii=False)
     filename = f"vestibule-account-{browser.account.sub}.json"
     return Response(
@@ -41,12 +39,9 @@ def export():
 
 @bp.route("/delete", methods=["GET", "POST"])
 @limiter.limit(sign_in_limit, methods=["POST"])
-def delete():
+@signed_in
+def delete(browser):
     """Confirm with the password, then delete the account and sign out."""
-    set_locale()
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     form = DeleteForm()
     if not form.validate_on_submit():
         return _confirm(form, 400 if form.errors else 200)

@@ -6,6 +6,8 @@ to its section with a note."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import wraps
 
 from flask import Response, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -17,10 +19,12 @@ from app.accounts.export import accepted_invitations
 from app.accounts.fields import registration_fields
 from app.accounts.passkeys import passkeys_of
 from app.accounts.phone_verification import sms_available
+from app.accounts.sessions import current_session
 from app.accounts.validation import MIN_PASSWORD_LENGTH
 from app.errors import DomainError
 from app.models import BrowserSession
 from app.web.account.forms import EmailForm, PasswordForm, PhoneCodeForm, profile_form
+from app.web.i18n import set_locale
 from app.web.mfa import two_step_section
 from app.web.passkey_pages import AddPasskeyForm, allow_passkey_script
 from app.web.refusals import refusal_text
@@ -77,6 +81,21 @@ def done(message: str, section: str) -> Response:
 def to_sign_in() -> Response:
     """Not signed in (any more): the sign-in page, leading back here."""
     return redirect(url_for("web.sign_in", next=url_for("web.account")), code=303)
+
+
+def signed_in(view: Callable) -> Callable:
+    """An account-page view of the person signed in here, in their language: it gets
+    their BrowserSession first; a browser signed in as nobody goes to sign in."""
+
+    @wraps(view)
+    def wrapper(**kwargs):
+        set_locale()
+        browser = current_session()
+        if browser is None:
+            return to_sign_in()
+        return view(browser, **kwargs)
+
+    return wrapper
 
 
 def refused(form, exc: DomainError, aliases: dict[str, str] | None = None) -> int:

@@ -10,7 +10,6 @@ from app.accounts import phone_verification
 from app.accounts.errors import AccountError
 from app.accounts.fields import registration_fields
 from app.accounts.profile import update_profile
-from app.accounts.sessions import current_session
 from app.errors import DomainError
 from app.extensions import limiter
 from app.web.account import bp
@@ -22,19 +21,15 @@ from app.web.account.limits import (
     verification_client_limit,
     verification_limit,
 )
-from app.web.account.page import account_page, done, refused, to_sign_in
-from app.web.i18n import set_locale
+from app.web.account.page import account_page, done, refused, signed_in
 from app.web.refusals import refusal_text
 
 
 @bp.post("/profile")
 @limiter.limit(account_limit)
-def profile():
+@signed_in
+def profile(browser):
     """Save the names, the mobile number and the configured fields."""
-    set_locale()
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     specs = registration_fields()
     form = profile_form(specs, browser.account, submitted=True)
     if not form.validate_on_submit():
@@ -49,12 +44,9 @@ def profile():
 @bp.post("/phone/code")
 @limiter.limit(verification_client_limit)
 @limiter.limit(verification_limit, key_func=signed_in_account)
-def send_phone_code():
+@signed_in
+def send_phone_code(browser):
     """Text a code to the mobile number."""
-    set_locale()
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     try:
         phone_verification.send_code(browser.account, g.locale)
     except DomainError as exc:
@@ -65,12 +57,9 @@ def send_phone_code():
 
 @bp.post("/phone/verify")
 @limiter.limit(sign_in_limit)
-def verify_phone():
+@signed_in
+def verify_phone(browser):
     """Confirm the mobile number with the code it received."""
-    set_locale()
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     form = PhoneCodeForm()
     if not form.validate_on_submit():
         return account_page(browser, 400, code_form=form)

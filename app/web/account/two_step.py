@@ -10,14 +10,12 @@ from flask_babel import gettext as _
 
 from app.accounts import mfa_sign_in, totp
 from app.accounts.credentials import check_password
-from app.accounts.sessions import current_session
 from app.accounts.throttle import TooManyFailures
 from app.errors import DomainError
 from app.extensions import limiter
 from app.web.account import bp
 from app.web.account.limits import account_limit, sign_in_limit, slowed_down_text
-from app.web.account.page import account_page, done, to_sign_in
-from app.web.i18n import set_locale
+from app.web.account.page import account_page, done, signed_in
 from app.web.mfa import browser_enrolment, recovery_codes_page
 from app.web.mfa_forms import CodeForm, RemoveForm
 from app.web.refusals import refusal_text
@@ -27,12 +25,9 @@ SECTION = "two-step"
 
 @bp.post("/two-step/begin")
 @limiter.limit(account_limit)
-def two_step_begin():
+@signed_in
+def two_step_begin(browser):
     """Start setting up an authenticator app: the section shows its QR code."""
-    set_locale()
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     try:
         browser_enrolment(browser.account, begin=True)
     except DomainError as exc:
@@ -42,12 +37,9 @@ def two_step_begin():
 
 @bp.post("/two-step/confirm")
 @limiter.limit(sign_in_limit)
-def two_step_confirm():
+@signed_in
+def two_step_confirm(browser):
     """Finish setting up with a first code: the recovery codes, shown this once."""
-    set_locale()
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     form = CodeForm()
     if not form.validate_on_submit():
         return account_page(browser, 400, two_step_form=form)
@@ -65,12 +57,9 @@ def two_step_confirm():
 
 @bp.post("/two-step/recovery-codes")
 @limiter.limit(account_limit)
-def two_step_recovery_codes():
+@signed_in
+def two_step_recovery_codes(browser):
     """Ten new recovery codes; the earlier ones stop working."""
-    set_locale()
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     try:
         codes = totp.new_recovery_codes(browser.account)
     except DomainError as exc:
@@ -80,12 +69,9 @@ def two_step_recovery_codes():
 
 @bp.post("/two-step/remove")
 @limiter.limit(sign_in_limit)
-def two_step_remove():
+@signed_in
+def two_step_remove(browser):
     """Turn two-step sign-in off, with the password or a code."""
-    set_locale()
-    browser = current_session()
-    if browser is None:
-        return to_sign_in()
     form = RemoveForm()
     if not form.validate_on_submit():
         return account_page(browser, 400, two_step_remove_form=form)
