@@ -55,12 +55,15 @@ def test_downgrade_removes_every_table(empty_database_url):
 
 def test_db_check_works_before_the_folder_exists(tmp_path):
     """``flask db check`` (and upgrade) on a fresh checkout: the SQLite file's folder
-    does not exist yet; it is created, and after upgrade nothing is pending."""
+    does not exist yet; it is created. Before ``db upgrade`` the check refuses (Alembic:
+    "Target database is not up to date"), after it nothing is pending: the models and
+    the migrations agree (on PostgreSQL too: test_upgrade_from_empty_leaves_nothing_pending)."""
     database = tmp_path / "not-yet" / "vestibule.db"
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
     runner = app.test_cli_runner()
     before = runner.invoke(args=["db", "check"])
     assert "unable to open database file" not in str(before.exception or "")
+    assert before.exit_code != 0  # an empty database is behind the migrations: upgrade first
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     checked = runner.invoke(args=["db", "check"])
     assert checked.exit_code == 0, checked.output
