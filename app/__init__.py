@@ -76,13 +76,14 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from app.database import engine_options, ping_idle_connections
+    from app.database import engine_options, ping_idle_connections, use_write_ahead_log
     from app.extensions import csrf, db, limiter, migrate
 
     _create_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app)
     db.init_app(app)
     with app.app_context():
+        use_write_ahead_log(db.engine)
         ping_idle_connections(db.engine, app.config["DATABASE_IDLE_PING"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -30,6 +30,22 @@ def test_sqlite_needs_no_ping_and_hides_parameters(tmp_path):
         db.engine.dispose()
 
 
+def test_sqlite_file_is_in_write_ahead_log_mode_and_still_fully_synced(tmp_path):
+    """An SQLite file is switched to WAL by the app's first connection, and stays so
+    for any later program opening it; commits are still synced (synchronous FULL)."""
+    path = tmp_path / "w.db"
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    with app.app_context():
+        assert db.session.scalar(text("PRAGMA journal_mode")) == "wal"
+        assert db.session.scalar(text("PRAGMA synchronous")) == 2  # FULL
+        db.session.remove()
+        db.engine.dispose()
+    other = create_engine(f"sqlite:///{path}")
+    with other.connect() as conn:
+        assert conn.scalar(text("PRAGMA journal_mode")) == "wal"
+    other.dispose()
+
+
 @pytest.fixture
 def postgres_url():
     with private_schema(postgres_url_or_skip(), "vestibule_engine") as url:
