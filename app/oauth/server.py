@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask import request as flask_request
 from sqlalchemy import select
 
+from app.crypto import new_secret
 from app.extensions import db
 from app.models import Client
 from app.oauth.endpoints import IntrospectionEndpoint, RevocationEndpoint
@@ -51,11 +52,18 @@ def query_client(client_id: str) -> Client | None:
     return db.session.scalar(select(Client).where(Client.client_id == client_id))
 
 
+def new_token(*_args, **_kwargs) -> str:
+    """An access or refresh token: 256 random bits (``app.crypto.new_secret``), where
+    Authlib's default draws 42 characters one ``SystemRandom.choice`` at a time."""
+    return new_secret()
+
+
 def init_oauth(app: Flask) -> None:
     """Build the authorization server and resource protector for ``app``."""
     cfg = app.config
     cfg["OAUTH2_SCOPES_SUPPORTED"] = list(cfg["OAUTH_SCOPES"])
-    cfg["OAUTH2_REFRESH_TOKEN_GENERATOR"] = True
+    cfg["OAUTH2_ACCESS_TOKEN_GENERATOR"] = new_token
+    cfg["OAUTH2_REFRESH_TOKEN_GENERATOR"] = new_token
     cfg["OAUTH2_TOKEN_EXPIRES_IN"] = {
         "authorization_code": cfg["ACCESS_TOKEN_LIFETIME"],
         "refresh_token": cfg["ACCESS_TOKEN_LIFETIME"],
