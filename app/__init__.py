@@ -58,6 +58,9 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
 
     init_dashboard(app)
     init_observability(app)
+    from app.extensions import drop_idle_limit_hook
+
+    drop_idle_limit_hook(app)
     return app
 
 
