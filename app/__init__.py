@@ -59,8 +59,11 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     init_dashboard(app)
     init_observability(app)
     from app.extensions import drop_idle_limit_hook
+    from app.oauth.published import PublishedDocuments
 
     drop_idle_limit_hook(app)
+    # Outermost: discovery and JWKS answered from memory need no proxy headers either.
+    app.wsgi_app = PublishedDocuments(app, app.wsgi_app)
     return app
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -50,7 +51,9 @@ class _Cache:
 def forget_cached(app) -> None:
     """Drop what ``app`` remembers of its keys: for tests, which empty the tables under
     a running app (a deployment never deletes a key)."""
-    app.extensions.pop(_EXTENSION, None)
+    cache = app.extensions.pop(_EXTENSION, None)
+    if cache is not None:
+        cache.published = None  # the JWKS kept in front of Flask is no longer current
 
 
 def _cache() -> _Cache:
@@ -162,6 +165,15 @@ def jwks_document() -> Document:
     if cache.jwks is None or cache.jwks_kids != kids:
         cache.jwks, cache.jwks_kids = _build_jwks(kids), kids
     return cache.jwks
+
+
+def jwks_still_current() -> Callable[[], bool]:
+    """A check, callable outside any app context, that the JWKS ``jwks_document`` just
+    returned is still the one it would return: the published kids are not yet due to
+    be read again, and nothing in this process changed or forgot them since."""
+    cache = _cache()
+    published, until = cache.published, cache.read_at + _recheck_interval()
+    return lambda: cache.published is published and time.monotonic() < until
 
 
 def _published() -> dict[str, str]:

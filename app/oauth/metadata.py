@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app
 
 from app.accounts.mfa_policy import ACR_VALUES
 from app.oauth.claims import CLAIMS_SUPPORTED
 from app.oauth.grants import ALL_METHODS, CONFIDENTIAL_METHODS
+
+#: The settings the document is made from.
+SETTINGS = ("ISSUER", "OAUTH_SCOPES", "UI_LOCALES")
+
+
+def metadata_still_current() -> Callable[[], bool]:
+    """A check, callable outside any app context, that ``server_metadata`` would still
+    say the same: none of the settings it is made from changed (they do not in a
+    running deployment; tests change them)."""
+    config = current_app.config
+    made_from = [config[name] for name in SETTINGS]
+    return lambda: [config[name] for name in SETTINGS] == made_from
 
 
 def server_metadata() -> dict:

@@ -3,6 +3,8 @@ introspect and RP-initiated logout."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     Response,
@@ -21,7 +23,8 @@ from app.oauth import authorization, keys
 from app.oauth.claims import user_claims
 from app.oauth.documents import Document
 from app.oauth.logout import LogoutError, validate_logout
-from app.oauth.metadata import server_metadata
+from app.oauth.metadata import metadata_still_current, server_metadata
+from app.oauth.published import served
 from app.oauth.server import authorization_server, resource_protector
 from app.security import allow_form_redirect_to
 from app.web.forms import LogoutForm
@@ -39,19 +42,21 @@ def _no_store(response):
 @bp.get("/.well-known/oauth-authorization-server")
 def metadata():
     """OpenID Provider Metadata and RFC 8414 metadata (the same document)."""
-    return _static(Document.of(server_metadata()))
+    return _static(Document.of(server_metadata()), still_right=metadata_still_current())
 
 
 @bp.get("/jwks.json")
 def jwks():
     """Public signing keys, each with its ``kid``."""
-    return _static(keys.jwks_document())
+    return _static(keys.jwks_document(), still_right=keys.jwks_still_current())
 
 
-def _static(document: Document) -> Response:
+def _static(document: Document, still_right: Callable[[], bool]) -> Response:
     # Served like a static file: relying parties revalidate with If-None-Match and
     # get a 304, and caches keep it JWKS_MAX_AGE seconds, the delay a published
-    # next key should wait before it signs.
+    # next key should wait before it signs. The same answer is then given from memory
+    # in front of Flask while still_right() holds (app/oauth/published.py).
+    served(document, still_right)
     headers = {
         "ETag": f'"{document.etag}"',
         "Cache-Control": f"public, max-age={current_app.config['JWKS_MAX_AGE']}",

@@ -18,10 +18,15 @@ SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 TOKEN_ENDPOINT = "oauth.token"
 
 
+def new_request_id(incoming: str) -> str:
+    """The id of a request: the ``X-Request-Id`` it came with when that looks like an id,
+    else a new one."""
+    return incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
 def start_request() -> None:
     """Name the request and start its clock (the first before_request hook)."""
-    incoming = request.headers.get("X-Request-Id", "")
-    g.request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    g.request_id = new_request_id(request.headers.get("X-Request-Id", ""))
     g.request_started = time.perf_counter()
 
 
@@ -34,12 +39,12 @@ def finish_request(response: Response) -> Response:
     metrics.record_request(request.endpoint, request.method, response.status_code, duration)
     if request.endpoint == TOKEN_ENDPOINT and response.status_code == 200:
         metrics.record_token_issued(request.form.get("grant_type"))
-    if _logs_requests(current_app.config):
+    if logs_requests(current_app.config):
         log_request(response.status_code, duration)
     return response
 
 
-def _logs_requests(config) -> bool:
+def logs_requests(config) -> bool:
     """LOG_REQUESTS, or when unset: with JSON logs only (gunicorn's access log has the
     line in plain deployments)."""
     choice = config["LOG_REQUESTS"]
