@@ -18,6 +18,12 @@ DISCOVERY = "/.well-known/openid-configuration"
 PATHS = ["/jwks.json", DISCOVERY, "/.well-known/oauth-authorization-server"]
 
 
+@pytest.fixture(autouse=True)
+def nothing_kept(app):
+    """Each test starts with nothing answered from memory (the app outlives tests)."""
+    app.wsgi_app.kept.clear()
+
+
 @pytest.fixture
 def view_runs(monkeypatch) -> list[str]:
     """The names of the document views' builders, appended each time a view runs."""
