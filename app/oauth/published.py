@@ -12,10 +12,10 @@ and is counted in the request metrics.
 What is kept is dropped as soon as it may be wrong: discovery when a setting it is
 made from changes (never, in a running deployment); the JWKS goes back through its
 view once the signing keys are due to be read again (``SIGNING_KEYS_RECHECK``) or
-after this process changed them. A request
-with a query string, another method, or a deployment that logs every request
-(``LOG_REQUESTS``) or limits every view (``RATELIMIT_APPLICATION``, say) goes
-through Flask as before.
+after this process changed them. An answer that depends on the request (it sets a
+cookie or names a ``Vary`` header) is never kept. A request with a query string,
+another method, or a deployment that logs every request (``LOG_REQUESTS``) or limits
+every view (``RATELIMIT_APPLICATION``, say) goes through Flask as before.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ PATHS = {
     "/.well-known/oauth-authorization-server": "oauth.metadata",
     "/jwks.json": "oauth.jwks",
 }
+#: Headers that make an answer this request's only: such an answer is not kept.
+_PER_REQUEST = frozenset({"set-cookie", "vary"})
 #: Headers that belong to one response only; the middleware writes its own.
 _PER_RESPONSE = frozenset({"content-length", "date", "x-request-id"})
 
@@ -106,7 +108,7 @@ class PublishedDocuments:
         def keep(status: str, headers: list[tuple[str, str]], exc_info=None):
             declared = environ.get(ENVIRON_KEY)
             names = {name.lower() for name, _ in headers}
-            if declared is not None and status.startswith("200 ") and "set-cookie" not in names:
+            if declared is not None and status.startswith("200 ") and not names & _PER_REQUEST:
                 document, still_right = declared
                 own = [(k, v) for k, v in headers if k.lower() not in _PER_RESPONSE]
                 not_modified = list(own)

@@ -137,3 +137,23 @@ def test_with_every_request_logged_each_goes_through_flask(client, app, caplog, 
         assert client.get("/jwks.json").status_code == 200
     lines = [r for r in caplog.records if r.name == "app.requests"]
     assert [line.endpoint for line in lines] == ["oauth.jwks"] * 3
+
+
+def test_an_answer_that_depends_on_the_request_is_not_kept(tmp_path, view_runs):
+    """An answer naming a Vary header (a later hook for cross-origin reads, say) or
+    setting a cookie is the asking request's own: each request runs the view."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'v.db'}")
+    with app.app_context():
+        db.create_all()
+
+    @app.after_request
+    def vary(response):
+        response.headers["Vary"] = "Origin"
+        return response
+
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get(DISCOVERY).headers["Vary"] == "Origin"
+    assert view_runs == ["metadata"] * 3
+    with app.app_context():
+        db.engine.dispose()
