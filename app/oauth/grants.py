@@ -18,7 +18,7 @@ from datetime import timedelta
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import joinedload
 
 from app.crypto import hash_secret
@@ -29,6 +29,7 @@ from app.oauth.tokens import find_token, revoke_family
 
 CONFIDENTIAL_METHODS = ["client_secret_basic", "client_secret_post"]
 ALL_METHODS = [*CONFIDENTIAL_METHODS, "none"]
+_INSERT_CODE = insert(AuthorizationCode.__table__)
 
 
 class OrderedHooks:
@@ -83,7 +84,7 @@ class AuthorizationCodeGrant(OrderedHooks, OneCommit, grants.AuthorizationCodeGr
         browser = request.user
         data = request.payload.data
         now = utcnow()
-        row = AuthorizationCode(
+        values = dict(
             code_hash=hash_secret(code),
             client_id=request.client.id,
             account_id=browser.account_id,
@@ -98,7 +99,8 @@ class AuthorizationCodeGrant(OrderedHooks, OneCommit, grants.AuthorizationCodeGr
             issued_at=now,
             expires_at=now + timedelta(seconds=current_app.config["AUTHORIZATION_CODE_LIFETIME"]),
         )
-        db.session.add(row)
+        # One Core INSERT, as for tokens (app/oauth/tokens.py): nothing reads it back.
+        db.session.connection().execute(_INSERT_CODE, values)
         db.session.commit()
 
     def query_authorization_code(self, code, client):
