@@ -27,6 +27,8 @@ BUDGETS = {
     "jwks": 0,
     # browser session with its account, client, nonce replay check, code insert
     "authorize_signed_in": 4,
+    # the same, plus the account's roles, with MFA_FOR_ADMIN_ROLES (on in production)
+    "authorize_signed_in_roles_checked": 5,
     # client, code with its account, claim the code, insert the tokens
     "token_authorization_code": 4,
     # client, refresh token with its account, claim it (and retire its access token), insert
@@ -112,6 +114,17 @@ def test_signed_in_code_flow_stays_within_budget(client, count, signed_in):
         assert response.status_code == 200, response.json
     _assert_within(token, BUDGETS["token_authorization_code"])
     assert authorize_count + len(token) <= FLOW_BUDGET
+
+
+def test_authorize_reads_the_roles_once_when_admin_roles_need_a_second_factor(
+    app, client, count, signed_in, monkeypatch
+):
+    """Production's MFA_FOR_ADMIN_ROLES asks whether the account holds an admin role:
+    one statement more, whatever the account holds (here: none)."""
+    monkeypatch.setitem(app.config, "MFA_FOR_ADMIN_ROLES", True)
+    with count.measuring() as authorize:
+        _code(client, signed_in)
+    _assert_within(authorize, BUDGETS["authorize_signed_in_roles_checked"])
 
 
 def test_refresh_userinfo_and_introspection_stay_within_budget(client, count, signed_in):
