@@ -188,6 +188,15 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 
     TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_METHODS
 
+    def validate_token_request(self):
+        # Two statements that need no transaction around them: the client lookup and
+        # the token insert, which commits on its own. Without one, PostgreSQL is spared
+        # the BEGIN and COMMIT round trips, half of this request's trips to it. (Not
+        # SQLite: there, leaving autocommit again costs a PRAGMA per request.)
+        if db.engine.dialect.name == "postgresql":
+            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        super().validate_token_request()
+
     def create_token_response(self):
         client: Client = self.request.client
         requested = self.request.payload.scope
