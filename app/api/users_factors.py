@@ -70,8 +70,9 @@ def get_factors(sub: str):
 def reset_totp(sub: str):
     """Remove the account's authenticator app and recovery codes (user.mfa_removed).
 
-    For a person who lost them: at their next sign-in, one who must use a second factor
-    sets one up again. 404 when there is none; 403 for an account whose roles are beyond
+    For a person who lost them: every browser they are signed in with is signed out,
+    and at their next sign-in, one who must use a second factor sets one up again. 404
+    when there is none; 403 for an account whose roles are beyond
     the caller's powers.
     """
     refuse_account_beyond_caller(caller(), sub)
@@ -85,7 +86,8 @@ def reset_totp(sub: str):
 def reset_passkeys(sub: str):
     """Remove every passkey of the account (user.passkey_removed for each).
 
-    An account without a password then signs in only through a set-password link
+    When there was one, every browser the person is signed in with is signed out. An
+    account without a password then signs in only through a set-password link
     (POST /users/{sub}/password-link). 403 for an account whose roles are beyond the
     caller's powers.
     """

@@ -198,3 +198,32 @@ def test_factor_changes_reach_subscribed_webhooks(app, factory):
         bodies = [json.loads(payload_of(item)["body"]) for item in items]
     assert [b["type"] for b in bodies] == ["user.mfa_enrolled", "user.mfa_removed"]
     assert all(b["data"]["sub"] == person.sub for b in bodies)
+
+
+@pytest.mark.parametrize("factor", ["totp", "passkeys"])
+def test_a_reset_signs_the_person_out_of_every_browser(app, client, factory, admin_headers, factor):
+    """A lost phone or key may sit beside a signed-in browser: after the reset that
+    browser is sent to sign in again; another person's browser stays signed in."""
+    person, other = factory.account(), factory.account("other@example.com")
+    browsers = {person.sub: app.test_client(), other.sub: app.test_client()}
+    for account in (person, other):
+        assert sign_in(browsers[account.sub], account).status_code == 303
+        assert browsers[account.sub].get("/account").status_code == 200
+    if factor == "totp":
+        enrol(app, person.sub)
+    else:
+        _add_passkey(app, person.sub, "Phone")
+    answer = client.delete(f"{USERS}/{person.sub}/factors/{factor}", headers=admin_headers)
+    assert answer.status_code == 204
+    assert browsers[person.sub].get("/account").status_code in (302, 303)
+    assert browsers[other.sub].get("/account").status_code == 200
+
+
+def test_a_reset_of_nothing_signs_nobody_out(app, client, factory, admin_headers):
+    """No passkey to remove: the person's browser stays signed in."""
+    person = factory.account()
+    browser = app.test_client()
+    assert sign_in(browser, person).status_code == 303
+    answer = client.delete(f"{USERS}/{person.sub}/factors/passkeys", headers=admin_headers)
+    assert answer.status_code == 204
+    assert browser.get("/account").status_code == 200
