@@ -28,7 +28,7 @@ from flask_wtf import FlaskForm
 
 from app.accounts import registration
 from app.accounts.registration import InvitationUnusable
-from app.accounts.sessions import browser_secret, current_session, end_session
+from app.accounts.sessions import current_session, end_session
 from app.errors import error_page
 from app.extensions import limiter
 from app.invitations import joining, links, states
@@ -45,7 +45,8 @@ from app.web.registration_context import (
     hosted,
     set_context_locale,
 )
-from app.web.registration_pages import allow_continuing, expired_page, invitation_line
+from app.web.registration_pages import allow_continuing, invitation_line
+from app.web.resuming import resumed
 
 bp = Blueprint("join", __name__)
 
@@ -161,15 +162,10 @@ def _posted() -> Context | Response:
         if not joins(ctx):
             return redirect(url_for("registration.hosted_page", invite_id=token), code=303)
     else:
-        paused = pauses.load(uid, browser_secret())
-        if paused is None:
-            return expired_page()
-        outcome = authorization.resume(paused, current_session())
-        if isinstance(outcome, Response):
-            return outcome
-        if outcome.name != pauses.JOIN:
-            return authorization.back_to(paused)
-        ctx = step_context(outcome)
+        found = resumed(uid, pauses.JOIN)
+        if isinstance(found, Response):
+            return found
+        ctx = step_context(found[1])
     set_context_locale(ctx)
     return ctx
 

@@ -31,7 +31,6 @@ from flask import (
 )
 
 from app.accounts import registration
-from app.accounts.sessions import browser_secret, current_session
 from app.errors import DomainError
 from app.extensions import csrf, limiter
 from app.oauth import authorization
@@ -47,6 +46,7 @@ from app.web.registration_submit import (
     register,
     submitted_context,
 )
+from app.web.resuming import resumed
 
 bp = Blueprint("registration", __name__)
 
@@ -62,14 +62,10 @@ def hosted_page():
 @bp.post("/interaction/<uid>/view")
 def switch_view(uid: str):
     """From the registration page: sign in instead, or register without the invitation."""
-    paused = pauses.load(uid, browser_secret())
-    if paused is None:
-        return expired_page()
-    outcome = authorization.resume(paused, current_session())
-    if isinstance(outcome, Response):
-        return outcome
-    if outcome.name not in (pauses.REGISTER, pauses.JOIN):  # offered on these pages only
-        return authorization.back_to(paused)
+    found = resumed(uid, pauses.REGISTER, pauses.JOIN)  # offered on these pages only
+    if isinstance(found, Response):
+        return found
+    paused, outcome = found
     if request.form.get("view") == "register":
         if not registration.may_register_without_invitation(pauses.client_of(paused)):
             return expired_page()

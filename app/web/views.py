@@ -31,6 +31,7 @@ from app.web.i18n import set_locale
 from app.web.passkey_pages import PasskeyAssertionForm, sign_in_failure, sign_in_page_context
 from app.web.registration_context import in_interaction, set_context_locale
 from app.web.registration_pages import expired_page, show
+from app.web.resuming import resumed
 from app.web.scopes import scope_label
 from app.web.verification import check_email_page, resend_for
 
@@ -156,29 +157,20 @@ def signed_out():
 def interaction(uid: str):
     """The page a paused authorization request needs next: registration, sign-in or
     consent. An invitation's token comes in the query (the pause keeps its hash)."""
-    paused = pauses.load(uid, browser_secret())
-    if paused is None:
-        return expired_page()
-    outcome = authorization.resume(paused, current_session())
-    if isinstance(outcome, Response):
-        return outcome
-    return _render_step(outcome)
+    found = resumed(uid)
+    if isinstance(found, Response):
+        return found
+    return _render_step(found[1])
 
 
 def _sign_in_step(uid: str):
     """The paused request ``uid`` of this browser and its step, when that step asks
     for a sign-in (LOGIN, REGISTER or JOIN), with the page's language set; else the
     answer to send instead (expired, refused, or back to the step it is at)."""
-    paused = pauses.load(uid, browser_secret())
-    if paused is None:
-        return current_app.make_response(expired_page())
-    outcome = authorization.resume(paused, current_session())
-    if isinstance(outcome, Response):
-        return outcome
-    if outcome.name not in (pauses.LOGIN, pauses.REGISTER, pauses.JOIN):  # no sign-in asked
-        return authorization.back_to(paused)
-    _set_step_locale(outcome)
-    return paused, outcome
+    found = resumed(uid, pauses.LOGIN, pauses.REGISTER, pauses.JOIN)
+    if not isinstance(found, Response):
+        _set_step_locale(found[1])
+    return found
 
 
 @bp.post("/interaction/<uid>/login")
@@ -224,15 +216,10 @@ def interaction_passkey(uid: str):
 @limiter.limit(verification_limit, key_func=signed_in_account)
 def interaction_resend(uid: str):
     """Send the email confirmation link again while a paused request waits for it."""
-    paused = pauses.load(uid, browser_secret())
-    if paused is None:
-        return expired_page()
-    outcome = authorization.resume(paused, current_session())
-    if isinstance(outcome, Response):
-        return outcome
-    if outcome.name != pauses.VERIFY_EMAIL:  # verified meanwhile, or signed out
-        return authorization.back_to(paused)
-    return resend_for(outcome)
+    found = resumed(uid, pauses.VERIFY_EMAIL)  # else verified meanwhile, or signed out
+    if isinstance(found, Response):
+        return found
+    return resend_for(found[1])
 
 
 @bp.post("/interaction/<uid>/consent")
