@@ -1,4 +1,5 @@
 """The ``vestibule`` command group (a Flask CLI group; ``db`` comes from Flask-Migrate,
+its ``check`` from app/database_cli.py,
 ``run``, ``routes`` and ``shell`` from Flask). Each domain keeps its commands beside it."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from flask.cli import FlaskGroup
 from app import create_app
 from app.accounts.cli import groups, roles, users
 from app.clients.cli import clients
+from app.database_cli import register_check
 from app.invitations.cli import invitations
 from app.oauth.cli import keys_group
 from app.outbox.cli import outbox, purge, worker
@@ -88,6 +90,7 @@ def register_cli(app: Flask) -> None:
     """Attach the command groups to ``app``."""
     for command in COMMANDS:
         app.cli.add_command(command)
+    register_check()
 
 
 def vestibule_group() -> VestibuleGroup:

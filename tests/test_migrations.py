@@ -55,19 +55,41 @@ def test_downgrade_removes_every_table(empty_database_url):
 
 def test_db_check_works_before_the_folder_exists(tmp_path):
     """``flask db check`` (and upgrade) on a fresh checkout: the SQLite file's folder
-    does not exist yet; it is created. Before ``db upgrade`` the check refuses (Alembic:
-    "Target database is not up to date"), after it nothing is pending: the models and
-    the migrations agree (on PostgreSQL too: test_upgrade_from_empty_leaves_nothing_pending)."""
+    does not exist yet; it is created. Before ``db upgrade`` the check says the database
+    is behind and compares the models with the migrations on a scratch database; after
+    it, on the database itself: nothing is pending either way (on PostgreSQL too:
+    test_upgrade_from_empty_leaves_nothing_pending)."""
     database = tmp_path / "not-yet" / "vestibule.db"
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
     runner = app.test_cli_runner()
     before = runner.invoke(args=["db", "check"])
-    assert "unable to open database file" not in str(before.exception or "")
-    assert before.exit_code != 0  # an empty database is behind the migrations: upgrade first
+    assert before.exit_code == 0, before.output
+    assert "at no migration" in before.output and "vestibule db upgrade" in before.output
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     checked = runner.invoke(args=["db", "check"])
     assert checked.exit_code == 0, checked.output
+    assert "scratch" not in checked.output
     assert database.exists()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("migrated", [False, True])
+def test_db_check_fails_on_a_model_change_without_a_migration(tmp_path, migrated):
+    """A table the models have and no migration makes fails the check, on the scratch
+    database and on an up-to-date one alike."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'c.db'}")
+    runner = app.test_cli_runner()
+    if migrated:
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    unmigrated = sa.Table(
+        "not_migrated", db.metadata, sa.Column("id", sa.Integer, primary_key=True)
+    )
+    try:
+        checked = runner.invoke(args=["db", "check"])
+    finally:
+        db.metadata.remove(unmigrated)
+    assert checked.exit_code == 1
     with app.app_context():
         db.engine.dispose()
 
