@@ -45,7 +45,7 @@ from app.web.registration_context import (
     hosted,
     set_context_locale,
 )
-from app.web.registration_pages import allow_continuing, invitation_line
+from app.web.registration_pages import allow_continuing, invitation_line, refusal
 from app.web.resuming import resumed
 
 bp = Blueprint("join", __name__)
@@ -240,17 +240,9 @@ def _decline_form(ctx: Context) -> dict | None:
 def _refusal_page(ctx: Context, explanation, status: int):
     """Why this invitation cannot be used (registration's words); signing in normally
     is offered, registering is not (the person has an account)."""
-    title, hint = EXPLANATIONS[explanation] if isinstance(explanation, str) else explanation
+    words = EXPLANATIONS[explanation] if isinstance(explanation, str) else explanation
     allow_continuing(ctx)
-    html = render_template(
-        "web/registration_refused.html",
-        title=title,
-        hint=hint,
-        ctx=ctx,
-        offer_registration=False,
-        offer_sign_in=explanation != "invite_other_client",
-    )
-    return html, status
+    return refusal(ctx, words, status, False, explanation != "invite_other_client")
 
 
 def _form_expired():

@@ -155,13 +155,20 @@ def _refusal_page(ctx: Context, reason: str):
     offer_registration = reason in INVITATION_UNUSABLE and (
         registration.may_register_without_invitation(ctx.client)
     )
+    return refusal(ctx, (title, hint), status, offer_registration, reason != "invite_other_client")
+
+
+def refusal(ctx: Context, words: tuple, status: int, offer_registration: bool, offer_sign_in: bool):
+    """The page saying why an invitation cannot be used (``words``: title and hint), and
+    what is offered instead: registering without it, signing in."""
+    title, hint = words
     html = render_template(
         "web/registration_refused.html",
         title=title,
         hint=hint,
         ctx=ctx,
         offer_registration=offer_registration,
-        offer_sign_in=reason != "invite_other_client",
+        offer_sign_in=offer_sign_in,
     )
     return html, status
 

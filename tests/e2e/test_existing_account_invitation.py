@@ -43,6 +43,15 @@ def _invite(admin_api, member: AccountInfo, group: str) -> dict:
     return invitation
 
 
+def _invited_while_other_signed_in(page, live_vestibule, admin_api, names, group):
+    """``names[0]`` invited to join ``group``; this browser signed in as ``names[1]``."""
+    member = _member(admin_api, names[0])
+    invitation = _invite(admin_api, member, _group(admin_api, group))
+    other = _member(admin_api, names[1])
+    sign_in_page(page, live_vestibule, other)
+    return member, invitation, other
+
+
 def _groups_shown(page) -> list[str]:
     """The ID token's groups claim, as the playground shows it."""
     return re.findall(r'"([^"]+)"', _claims(page, "id-token-claims")["groups"])
@@ -109,10 +118,9 @@ def test_another_account_can_decline(page, live_vestibule, admin_api, artifacts)
     from playwright.sync_api import expect
 
     issuer = live_vestibule.issuer
-    member = _member(admin_api, "olga")
-    invitation = _invite(admin_api, member, _group(admin_api, "owners"))
-    other = _member(admin_api, "piet")
-    sign_in_page(page, live_vestibule, other)
+    member, invitation, other = _invited_while_other_signed_in(
+        page, live_vestibule, admin_api, ("olga", "piet"), "owners"
+    )
 
     page.goto(invitation["link"])
     expect(
@@ -137,10 +145,9 @@ def test_another_account_can_sign_out_and_continue(page, live_vestibule, admin_a
     from playwright.sync_api import expect
 
     issuer = live_vestibule.issuer
-    member = _member(admin_api, "quinn")
-    invitation = _invite(admin_api, member, _group(admin_api, "quality"))
-    other = _member(admin_api, "rosa")
-    sign_in_page(page, live_vestibule, other)
+    member, invitation, other = _invited_while_other_signed_in(
+        page, live_vestibule, admin_api, ("quinn", "rosa"), "quality"
+    )
 
     page.goto(invitation["link"])
     page.get_by_role("button", name="Sign out and continue").click()

@@ -149,15 +149,21 @@ def test_an_invitation_to_a_client_names_the_person_and_the_client(
     """Ada Lovelace invites to the client Shop through the admin API: the email that
     arrives says "Ada Lovelace invited you to Shop" in its subject and both parts."""
     factory.client(client_id="shop", name="Shop", initiate_login_uri="https://shop.example/login")
-    headers = person_headers(email="ada.lovelace@example.com")
     body = {"email": "lin@example.com", "client_id": "shop", "lang": "en"}
+    received = _invited_by_ada(app, client, smtp, person_headers, body)
+    assert received.message["Subject"] == "Ada Lovelace invited you to Shop"
+    assert "Ada Lovelace invited you to Shop." in received.part("plain")
+    assert "Ada Lovelace invited you to Shop." in _words_of_html(received.part("html"))
+
+
+def _invited_by_ada(app, client, smtp, person_headers, body: dict):
+    """Ada Lovelace invites through the admin API; the one email that arrives."""
+    headers = person_headers(email="ada.lovelace@example.com")
     response = client.post(INVITATIONS, json=body, headers=headers)
     assert response.status_code == 201, response.json
     run_worker(app)
     [received] = smtp.messages
-    assert received.message["Subject"] == "Ada Lovelace invited you to Shop"
-    assert "Ada Lovelace invited you to Shop." in received.part("plain")
-    assert "Ada Lovelace invited you to Shop." in _words_of_html(received.part("html"))
+    return received
 
 
 def test_an_invitation_from_the_command_line_does_not_name_us_twice(app, smtp):
@@ -179,12 +185,8 @@ def test_an_invitation_for_an_existing_account_arrives_asking_to_sign_in(
     """Invited through the admin API with existing_account "join", Lin's email asks her
     to sign in and join, in both parts, and never to create an account."""
     factory.account(email="lin@example.com", given_name="Lin")
-    headers = person_headers(email="ada.lovelace@example.com")
     body = {"email": "lin@example.com", "lang": "en", "existing_account": "join"}
-    response = client.post(INVITATIONS, json=body, headers=headers)
-    assert response.status_code == 201, response.json
-    run_worker(app)
-    [received] = smtp.messages
+    received = _invited_by_ada(app, client, smtp, person_headers, body)
     for part in (received.part("plain"), _words_of_html(received.part("html"))):
         assert "sign in with your account and join" in part
         assert "create your account" not in part.lower()
