@@ -42,7 +42,12 @@ test: install-dev
 ## mode (requests/s and server CPU ms per request, against bare Flask; about 2 min)
 ## (PostgreSQL at BENCH_DATABASE_URL or TEST_DATABASE_URL, default
 ## postgresql+psycopg://postgres@127.0.0.1:5432/test)
+## The HTTP benchmark drives single-request endpoints with wrk (Debian's package, installed
+## here when this runs as root with apt-get), else with Python client threads.
 bench: install-dev
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+		|| echo "wrk is not installed: the HTTP benchmark uses Python client threads"
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## i18n: extract the page strings (babel.cfg) into app/translations/messages.pot, update

@@ -27,7 +27,7 @@ from bench.harness import (
     postgres_url,
     print_table,
 )
-from bench.served import ROOT, WORKERS
+from bench.served import ROOT, WORKERS, limits_storage
 from tests.conftest import postgres_unreachable
 
 BENCHMARKS = (
@@ -210,10 +210,13 @@ def _http(options: argparse.Namespace, backends: list[str]) -> None:
         table += http_rates.rows([reference, *rows], reference)
         measured += rows
     served_from = http_rates.tree_label(options.http_tree)
+    limits = "Redis" if limits_storage() else "each worker's memory (no Redis answered)"
     print_table(
         f"(e) Over HTTP: gunicorn, {WORKERS} sync workers, VESTIBULE_ENV=production "
-        f"(argon2id {registration.argon2_label()}), app from {served_from}; "
-        f"{load.connections} client threads on this machine, {load.seconds:g} s per endpoint "
+        f"(argon2id {registration.argon2_label()}), rate limits in {limits}, app from "
+        f"{served_from}; {load.connections} connections from this machine (load: wrk where "
+        "the step is one fixed request and wrk is installed, else Python client threads), "
+        f"{load.seconds:g} s per endpoint "
         f"after {load.warmup:g} s of warm-up; load average {load_average} at the start; "
         f"{time.perf_counter() - started:.0f} s in all. Each: one request, except a code flow "
         "(GET /authorize + POST /token) and a sign-in (GET + POST /login). CPU: gunicorn's "

@@ -14,6 +14,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
 from bench.served import MACHINE_SCOPE, PROXY_HEADERS, Seeded
+from bench.wrk import Fixed
 from tests.helpers import csrf_token, pkce_pair, query
 
 #: A thread stops after this many failed steps (the server is likely gone).
@@ -66,16 +67,21 @@ class Browser:
         }
         return self.post(path, form, fetch)
 
+    def send(self, request: Fixed) -> Reply:
+        """``request`` as it is (its headers and body already made)."""
+        body = request.body if request.method != "GET" else None
+        return self._send(request.method, request.path, body, request.headers)
+
     def close(self) -> None:
         """Close the connection."""
         self.connection.close()
 
-    def _send(self, method: str, path: str, form: dict | None, extra: dict) -> Reply:
+    def _send(self, method: str, path: str, form: dict | str | None, extra: dict) -> Reply:
         headers = {**PROXY_HEADERS, **extra}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
+        body = form
+        if isinstance(form, dict):
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         self.connection.request(method, path, body=body, headers=headers)
@@ -96,11 +102,13 @@ class Browser:
 @dataclass
 class Endpoint:
     """One row: ``step`` is one measured unit (a request, a flow, a sign-in);
-    ``prepare`` readies a browser first (e.g. signs it in), unmeasured."""
+    ``prepare`` readies a browser first (e.g. signs it in), unmeasured. ``fixed`` is
+    the same step as one request that never changes, which wrk can repeat."""
 
     name: str
     step: Callable[[Browser, Seeded], None]
     prepare: Callable[[Browser, Seeded], None] | None = None
+    fixed: Callable[[Seeded], Fixed] | None = None
 
 
 @dataclass
@@ -170,25 +178,35 @@ def each(browsers: list[Browser], step: Callable[[Browser], None]) -> None:
 # -- the steps ---------------------------------------------------------------------------
 
 
-def ping(browser: Browser, seeded: Seeded) -> None:
-    """The bare Flask reference."""
-    browser.get("/ping").expect(200)
+def repeated(name: str, request: Callable[[Seeded], Fixed]) -> Endpoint:
+    """An endpoint whose step is one request that never changes: the Python client sends
+    it as it is, and wrk can repeat it (``bench/wrk.py``)."""
+
+    def step(browser: Browser, seeded: Seeded) -> None:
+        browser.send(request(seeded)).expect(200)
+
+    return Endpoint(name, step, fixed=request)
 
 
-def discovery(browser: Browser, seeded: Seeded) -> None:
-    """The OpenID Provider metadata (no If-None-Match: the whole document each time)."""
-    browser.get("/.well-known/openid-configuration").expect(200)
+def _get(path: str) -> Callable[[Seeded], Fixed]:
+    return lambda seeded: Fixed("GET", path, dict(PROXY_HEADERS))
 
 
-def jwks(browser: Browser, seeded: Seeded) -> None:
-    """The public signing keys."""
-    browser.get("/jwks.json").expect(200)
-
-
-def token_cc(browser: Browser, seeded: Seeded) -> None:
+def _token_cc(seeded: Seeded) -> Fixed:
     """A client_credentials token, client_secret_basic."""
-    form = {"grant_type": "client_credentials", "scope": MACHINE_SCOPE}
-    browser.post("/token", form, seeded.machine.basic_auth()).expect(200)
+    form = urlencode({"grant_type": "client_credentials", "scope": MACHINE_SCOPE})
+    headers = {
+        **PROXY_HEADERS,
+        **seeded.machine.basic_auth(),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    return Fixed("POST", "/token", headers, form)
+
+
+def _userinfo(seeded: Seeded) -> Fixed:
+    """The claims behind an access token (obtained once, before the run)."""
+    headers = {**PROXY_HEADERS, "Authorization": f"Bearer {seeded.access_token}"}
+    return Fixed("GET", "/userinfo", headers)
 
 
 def sign_in(browser: Browser, seeded: Seeded) -> None:
@@ -238,17 +256,13 @@ def redeem_code(browser: Browser, seeded: Seeded) -> dict:
     return json.loads(reply.body)
 
 
-def userinfo(browser: Browser, seeded: Seeded) -> None:
-    """The claims behind an access token (obtained once, before the run)."""
-    browser.get("/userinfo", {"Authorization": f"Bearer {seeded.access_token}"}).expect(200)
-
-
-BARE = Endpoint("bare Flask JSON (GET /ping)", ping)
+BARE = repeated("bare Flask JSON (GET /ping)", _get("/ping"))
 ENDPOINTS = (
-    Endpoint("discovery", discovery),
-    Endpoint("JWKS", jwks),
-    Endpoint("token_cc", token_cc),
+    # The whole document each time (no If-None-Match).
+    repeated("discovery", _get("/.well-known/openid-configuration")),
+    repeated("JWKS", _get("/jwks.json")),
+    repeated("token_cc", _token_cc),
     Endpoint("code flow (authorize + token)", code_flow, prepare=sign_in),
-    Endpoint("userinfo", userinfo),
+    repeated("userinfo", _userinfo),
     Endpoint("sign-in (GET + POST /login)", sign_in),
 )

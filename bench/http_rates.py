@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import wrk
 from bench.endpoints import (
     BARE,
     ENDPOINTS,
@@ -61,6 +62,8 @@ class Measured:
 
     endpoint: str
     database: str
+    #: What sent the requests: "wrk" or "python" (client threads).
+    load: str
     done: int
     failed: int
     seconds: float
@@ -133,28 +136,41 @@ def measure(
     label: str,
     clock: DatabaseClock,
 ) -> Measured:
-    """Prepare the browsers, warm up, then count steps, wall time and CPU."""
+    """Warm up, then count steps, wall time and CPU: with wrk when the endpoint is one
+    fixed request and wrk is installed, else with Python client threads."""
     progress(f"http {label}: {endpoint.name}")
-    browsers = [Browser(server.port, server.origin) for _ in range(load.connections)]
-    try:
-        if endpoint.prepare is not None:
-            each(browsers, lambda b: endpoint.prepare(b, seeded))
-        drive(browsers, lambda b: endpoint.step(b, seeded), load.warmup)
+    if endpoint.fixed is not None and wrk.available():
+        request = endpoint.fixed(seeded)
+        wrk.run(server.port, request, load.connections, load.warmup)
         cpu, db_cpu = server.cpu_seconds(), clock.cpu_seconds()
-        started = time.perf_counter()
-        counted = drive(browsers, lambda b: endpoint.step(b, seeded), load.seconds)
-        seconds = time.perf_counter() - started
-        cpu_after, db_cpu_after = server.cpu_seconds(), clock.cpu_seconds()
-    finally:
-        for browser in browsers:
-            browser.close()
-    if counted.first_failure:
-        progress(f"http {label}: {endpoint.name}: {counted.failed} failed, first: ")
-        progress(f"  {counted.first_failure}")
+        counted = wrk.run(server.port, request, load.connections, load.seconds)
+        done, failed, seconds = counted.done, counted.failed, counted.seconds
+        first_failure, driver = counted.first_failure, "wrk"
+    else:
+        browsers = [Browser(server.port, server.origin) for _ in range(load.connections)]
+        try:
+            if endpoint.prepare is not None:
+                each(browsers, lambda b: endpoint.prepare(b, seeded))
+            drive(browsers, lambda b: endpoint.step(b, seeded), load.warmup)
+            cpu, db_cpu = server.cpu_seconds(), clock.cpu_seconds()
+            started = time.perf_counter()
+            stepped = drive(browsers, lambda b: endpoint.step(b, seeded), load.seconds)
+            seconds = time.perf_counter() - started
+        finally:
+            for browser in browsers:
+                browser.close()
+        done, failed, first_failure, driver = (
+            stepped.done,
+            stepped.failed,
+            stepped.first_failure,
+            "python",
+        )
+    cpu_after, db_cpu_after = server.cpu_seconds(), clock.cpu_seconds()
+    if first_failure:
+        progress(f"http {label}: {endpoint.name}: {failed} failed, first: ")
+        progress(f"  {first_failure}")
     db_spent = None if db_cpu is None or db_cpu_after is None else db_cpu_after - db_cpu
-    return Measured(
-        endpoint.name, label, counted.done, counted.failed, seconds, cpu_after - cpu, db_spent
-    )
+    return Measured(endpoint.name, label, driver, done, failed, seconds, cpu_after - cpu, db_spent)
 
 
 def rows(measured: list[Measured], reference: Measured) -> list[tuple]:
@@ -163,6 +179,7 @@ def rows(measured: list[Measured], reference: Measured) -> list[tuple]:
         (
             m.endpoint,
             m.database,
+            m.load,
             m.done,
             m.failed,
             f"{m.per_second:,.1f}",
@@ -185,6 +202,7 @@ def _times(value: float, reference: float) -> str:
 HEADER = (
     "endpoint",
     "database",
+    "load",
     "done",
     "failed",
     "per s",

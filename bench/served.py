@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import redis
 from sqlalchemy import create_engine, text
 
 from bench.harness import postgres_url, progress
@@ -39,6 +40,7 @@ MACHINE_SCOPE = "invitations:read"
 EMAIL = "bench.person@example.com"
 PASSWORD = "a bench passphrase, long enough"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @dataclass
@@ -76,10 +78,14 @@ class Server:
 
 def vestibule_env(tree: Path, database_url: str, port: int) -> dict[str, str]:
     """A production environment from scratch (nothing inherited from this shell but
-    PATH, HOME and any ARGON2_* to measure), importing ``app`` from ``tree``."""
+    PATH, HOME and any ARGON2_* to measure), importing ``app`` from ``tree``, with the
+    rate limits in Redis as deployed when one answers (``limits_storage``)."""
     argon2 = {k: v for k, v in os.environ.items() if k.startswith("ARGON2_")}
+    redis_url = limits_storage()
+    limits = {"REDIS_URL": redis_url, "RATELIMIT_KEY_PREFIX": f"bench-{port}"} if redis_url else {}
     return {
         **argon2,
+        **limits,
         **bare_env(tree),
         "VESTIBULE_ENV": "production",
         "ISSUER": f"https://127.0.0.1:{port}",
@@ -90,6 +96,18 @@ def vestibule_env(tree: Path, database_url: str, port: int) -> dict[str, str]:
         "SIGN_IN_RATE_LIMIT": HIGH_RATE_LIMIT,
         "TOKEN_RATE_LIMIT": HIGH_RATE_LIMIT,
     }
+
+
+def limits_storage() -> str | None:
+    """BENCH_REDIS_URL (default the local Redis) when it answers a PING, else None: the
+    app then counts its limits in each worker's memory, unlike a deployment."""
+    url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5) as client:
+            client.ping()
+    except (redis.RedisError, OSError):
+        return None
+    return url
 
 
 def bare_env(tree: Path = ROOT) -> dict[str, str]:
