@@ -10,8 +10,10 @@ sends (CBOR, COSE keys, signatures); this module decides the policy around it:
   passkey signs in without typing an email;
 - each challenge is kept in the signed session for one ceremony of one purpose, works
   for ``WEBAUTHN_CHALLENGE_LIFETIME`` seconds, is compared in constant time and is
-  spent by the first answer, good or bad (the session is a cookie: a copy taken
-  before the answer holds the challenge until it expires, hence the short lifetime);
+  spent by the first answer, good or bad (the session forgets it). The session is a
+  cookie, so a sign-in also keeps the challenge's digest in the database until it
+  expires: a copy of the cookie taken before the answer cannot replay that answer
+  (a replayed registration finds its credential registered already);
 - a sign count that does not grow past a non-zero one is refused (a cloned
   authenticator), and so is a credential id registered already.
 
@@ -25,15 +27,17 @@ file keeps the whole WebAuthn policy reviewable in one place.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, session
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from webauthn import (
     generate_authentication_options,
@@ -65,9 +69,10 @@ from app.crypto import new_secret
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import Account, utcnow
-from app.models.factors import Passkey
+from app.models.factors import Passkey, SpentChallenge
 
 REGISTER, AUTHENTICATE = "register", "authenticate"
+ANSWERED_ALREADY = "this passkey request was answered already; please try again"
 #: ``amr`` values (RFC 8176): a key bound to one device, a key synced between devices.
 HARDWARE_KEY, SOFTWARE_KEY = "hwk", "swk"
 #: Longest friendly name (the column's length).
@@ -178,6 +183,21 @@ def _spend(purpose: str) -> dict[str, Any]:
     if int(state.get("expires", 0)) < time.time():
         raise PasskeyRefused("the passkey request has expired; please try again")
     return state
+
+
+def _keep_spent(state: dict[str, Any]) -> None:
+    """Record, with the sign-in it opens, that this challenge has been answered: the same
+    answer again from a copy of the cookie taken before it finds the record and is
+    refused (rolled back); of two at once, one insert wins."""
+    row = {
+        "digest": hashlib.sha256(state["challenge"].encode()).hexdigest(),
+        "expires_at": datetime.fromtimestamp(int(state["expires"]), UTC),
+    }
+    try:
+        db.session.execute(insert(SpentChallenge), row)
+    except IntegrityError:
+        db.session.rollback()
+        raise PasskeyRefused(ANSWERED_ALREADY) from None
 
 
 def _check_challenge(client_data_json: bytes, expected: bytes) -> None:
@@ -378,6 +398,7 @@ def authenticate(credential: str) -> tuple[Account, Passkey]:
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = utcnow()
     account = passkey.account
+    _keep_spent(state)
     db.session.commit()
     return account, passkey
 

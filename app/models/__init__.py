@@ -10,7 +10,7 @@ from app.models.accounts import (
 )
 from app.models.base import Base, utcnow
 from app.models.clients import Client
-from app.models.factors import Passkey, RecoveryCode, TotpFactor
+from app.models.factors import Passkey, RecoveryCode, SpentChallenge, TotpFactor
 from app.models.invitations import (
     Event,
     IdempotentRequest,
@@ -45,6 +45,7 @@ __all__ = [
     "Role",
     "SignInFailure",
     "SigningKey",
+    "SpentChallenge",
     "TotpFactor",
     "Token",
     "WebhookEndpoint",

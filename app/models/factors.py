@@ -81,3 +81,15 @@ class RecoveryCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SpentChallenge(Base):
+    """A passkey challenge that has been answered once: a second answer to it is refused,
+    even from a copy of the cookie that held it. Kept until it would have expired anyway
+    (``vestibule purge`` removes it a day later)."""
+
+    __tablename__ = "spent_challenges"
+
+    #: SHA-256 of the challenge, hex (the challenge is random: no key is needed).
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -18,6 +18,7 @@ from app.models import (
     Interaction,
     OutboxItem,
     PasswordToken,
+    SpentChallenge,
     utcnow,
 )
 
@@ -57,6 +58,11 @@ def purge_old() -> dict[str, int]:
         ),
         "password links": delete(PasswordToken).where(
             or_(PasswordToken.expires_at < now - GRACE, PasswordToken.used_at < now - GRACE)
+        ),
+        # Past its expiry a challenge is refused anyway; the day of grace covers
+        # servers whose clocks disagree.
+        "spent passkey challenges": delete(SpentChallenge).where(
+            SpentChallenge.expires_at < now - GRACE
         ),
     }
     counts = {

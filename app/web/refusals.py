@@ -77,6 +77,7 @@ SERVICE_MESSAGES = (
     N_("the passkey request has expired; please try again"),
     N_("the passkey answer is malformed"),
     N_("the passkey answer is for another request; please try again"),
+    N_("this passkey request was answered already; please try again"),
     N_("the passkey answer is missing or too long"),
     N_("the passkey could not be verified; please try again"),
     N_("give the passkey a name"),

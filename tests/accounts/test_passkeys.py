@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from flask import session
+from sqlalchemy import func, select
 
 from app.accounts import passkeys
 from app.accounts.service import find
 from app.extensions import db
-from app.models import Event
-from app.models.factors import Passkey
+from app.models import Event, utcnow
+from app.models.factors import Passkey, SpentChallenge
+from app.outbox.purge import purge_old
 from tests.accounts.soft_passkey import SoftPasskey
 from tests.helpers import row_counts
 
@@ -106,6 +109,44 @@ def test_a_failed_answer_spends_the_challenge_too(app, factory):
             passkeys.authenticate(device.get(options, challenge="b3RoZXItY2hhbGxlbmdl"))
         with pytest.raises(passkeys.PasskeyRefused, match="expired"):
             passkeys.authenticate(device.get(options))
+
+
+def test_a_copy_of_the_cookie_cannot_replay_a_sign_in(app, factory):
+    """Synced passkeys count no signatures (always 0), so the counter cannot catch a
+    replay. The session is a cookie: a copy taken before the answer still holds the
+    challenge, and the same answer sent with it is refused and changes nothing."""
+    person = factory.account()
+    device = SoftPasskey()
+    with app.test_request_context():
+        _registered(app, person.sub, device)
+        options = json.loads(passkeys.authentication_options())
+        copied = json.loads(json.dumps(dict(session)))
+        answer = device.get(options, count=0)
+        passkeys.authenticate(answer)
+        first_use = db.session.scalar(select(Passkey.last_used_at))
+        session.update(copied)
+        with pytest.raises(passkeys.PasskeyRefused, match="answered already"):
+            passkeys.authenticate(answer)
+        assert db.session.scalar(select(Passkey.last_used_at)) == first_use
+        assert db.session.scalar(select(func.count()).select_from(SpentChallenge)) == 1
+
+
+def test_refused_answers_keep_no_challenge_and_purge_drops_old_ones(app, factory):
+    """Only a sign-in records its challenge (a refusal writes nothing); ``vestibule
+    purge`` deletes records a day past their expiry and keeps the others."""
+    person = factory.account()
+    device = SoftPasskey()
+    with app.test_request_context():
+        _registered(app, person.sub, device)
+        with pytest.raises(passkeys.PasskeyRefused, match="could not be verified"):
+            _sign_in(device, verified=False)
+        assert db.session.scalar(select(func.count()).select_from(SpentChallenge)) == 0
+        _sign_in(device)
+        db.session.add(SpentChallenge(digest="0" * 64, expires_at=utcnow() - timedelta(days=2)))
+        db.session.commit()
+        assert purge_old()["spent passkey challenges"] == 1
+        kept = db.session.scalars(select(SpentChallenge.expires_at)).all()
+        assert len(kept) == 1 and kept[0] > utcnow()
 
 
 def test_a_challenge_expires(app, factory, monkeypatch):

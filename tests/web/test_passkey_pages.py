@@ -156,6 +156,24 @@ def test_refused_passkey_sign_ins_change_nothing(app, client, registered):
     assert not is_signed_in(client)
 
 
+def test_a_copied_cookie_cannot_replay_a_passkey_sign_in(app, client, registered):
+    """Someone who copied the cookie before the person answered (a synced passkey,
+    whose counter stays 0) sends the same answer again: refused, not signed in."""
+    _, device = registered
+    page = _text(client.get("/login"))
+    asked = options(client, "/passkeys/authentication-options", page)
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    other = app.test_client()
+    other.set_cookie(cookie_name, client.get_cookie(cookie_name).value)
+    data = {"csrf_token": csrf_token(page), "credential": device.get(asked, count=0)}
+    assert client.post("/login/passkey", data=data).status_code == 303
+    assert is_signed_in(client)
+    replayed = other.post("/login/passkey", data=data)
+    assert replayed.status_code == 400
+    assert "answered already" in _text(replayed)
+    assert not is_signed_in(other)
+
+
 def test_passkey_in_a_paused_request_and_for_prompt_login(app, client, factory, registered):
     """The paused request's sign-in takes a passkey and resumes to the client; when
     signed in already, prompt=login asks again and a passkey satisfies it."""
