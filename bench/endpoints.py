@@ -14,7 +14,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
 from bench.served import MACHINE_SCOPE, PROXY_HEADERS, Seeded
-from bench.wrk import Fixed
+from bench.wrk import CodeFlow, Fixed
 from tests.helpers import csrf_token, pkce_pair, query
 
 #: A thread stops after this many failed steps (the server is likely gone).
@@ -102,13 +102,15 @@ class Browser:
 @dataclass
 class Endpoint:
     """One row: ``step`` is one measured unit (a request, a flow, a sign-in);
-    ``prepare`` readies a browser first (e.g. signs it in), unmeasured. ``fixed`` is
-    the same step as one request that never changes, which wrk can repeat."""
+    ``prepare`` readies a browser first (e.g. signs it in), unmeasured. For wrk,
+    ``fixed`` is the same step as one request that never changes, and ``scripted``
+    the step as a script run with the prepared browsers' cookies."""
 
     name: str
     step: Callable[[Browser, Seeded], None]
     prepare: Callable[[Browser, Seeded], None] | None = None
     fixed: Callable[[Seeded], Fixed] | None = None
+    scripted: Callable[[Seeded, list[Browser]], CodeFlow] | None = None
 
 
 @dataclass
@@ -231,29 +233,49 @@ def redeem_code(browser: Browser, seeded: Seeded) -> dict:
     """One authorization-code flow of a signed-in browser; the token response."""
     verifier, challenge = pkce_pair()
     state = "st-" + verifier[:12]
-    params = {
-        "response_type": "code",
-        "client_id": seeded.web.client_id,
-        "redirect_uri": seeded.web.redirect_uri,
-        "scope": "openid profile email",
-        "state": state,
-        "nonce": "n-" + verifier[12:24],
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
+    params = {**_authorization(seeded, challenge, state), "nonce": "n-" + verifier[12:24]}
     answer = browser.get("/authorize?" + urlencode(params)).expect(302, 303)
     location = answer.headers.get("Location", "")
     got = query(location)
     if not location.startswith(seeded.web.redirect_uri) or got.get("state") != state:
         raise Unexpected(f"/authorize sent the browser to {urlsplit(location).path or '?'}")
-    form = {
+    form = {**_redemption(seeded, verifier), "code": got["code"]}
+    reply = browser.post("/token", form, seeded.web.basic_auth()).expect(200)
+    return json.loads(reply.body)
+
+
+def scripted_code_flow(seeded: Seeded, browsers: list[Browser]) -> CodeFlow:
+    """The code flow for wrk: the signed-in browsers' cookies in turn, one PKCE pair
+    for every flow (the server asks nothing more of it), a nonce per flow."""
+    verifier, challenge = pkce_pair()
+    return CodeFlow(
+        authorize="/authorize?" + urlencode(_authorization(seeded, challenge, "st-wrk")),
+        token="/token",
+        cookies=["; ".join(f"{k}={v}" for k, v in b.cookies.items()) for b in browsers],
+        headers=dict(PROXY_HEADERS),
+        token_headers=seeded.web.basic_auth(),
+        token_form=urlencode(_redemption(seeded, verifier)),
+    )
+
+
+def _authorization(seeded: Seeded, challenge: str, state: str) -> dict[str, str]:
+    return {
+        "response_type": "code",
+        "client_id": seeded.web.client_id,
+        "redirect_uri": seeded.web.redirect_uri,
+        "scope": "openid profile email",
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+
+
+def _redemption(seeded: Seeded, verifier: str) -> dict[str, str]:
+    return {
         "grant_type": "authorization_code",
-        "code": got["code"],
         "redirect_uri": seeded.web.redirect_uri,
         "code_verifier": verifier,
     }
-    reply = browser.post("/token", form, seeded.web.basic_auth()).expect(200)
-    return json.loads(reply.body)
 
 
 BARE = repeated("bare Flask JSON (GET /ping)", _get("/ping"))
@@ -262,7 +284,9 @@ ENDPOINTS = (
     repeated("discovery", _get("/.well-known/openid-configuration")),
     repeated("JWKS", _get("/jwks.json")),
     repeated("token_cc", _token_cc),
-    Endpoint("code flow (authorize + token)", code_flow, prepare=sign_in),
+    Endpoint(
+        "code flow (authorize + token)", code_flow, prepare=sign_in, scripted=scripted_code_flow
+    ),
     repeated("userinfo", _userinfo),
     Endpoint("sign-in (GET + POST /login)", sign_in),
 )

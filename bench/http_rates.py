@@ -136,41 +136,46 @@ def measure(
     label: str,
     clock: DatabaseClock,
 ) -> Measured:
-    """Warm up, then count steps, wall time and CPU: with wrk when the endpoint is one
-    fixed request and wrk is installed, else with Python client threads."""
+    """Prepare the browsers, warm up, then count steps, wall time and CPU: with wrk when
+    the endpoint has a fixed request or a script and wrk is installed, else with Python
+    client threads."""
     progress(f"http {label}: {endpoint.name}")
-    if endpoint.fixed is not None and wrk.available():
-        request = endpoint.fixed(seeded)
-        wrk.run(server.port, request, load.connections, load.warmup)
-        cpu, db_cpu = server.cpu_seconds(), clock.cpu_seconds()
-        counted = wrk.run(server.port, request, load.connections, load.seconds)
-        done, failed, seconds = counted.done, counted.failed, counted.seconds
-        first_failure, driver = counted.first_failure, "wrk"
-    else:
-        browsers = [Browser(server.port, server.origin) for _ in range(load.connections)]
-        try:
-            if endpoint.prepare is not None:
-                each(browsers, lambda b: endpoint.prepare(b, seeded))
+    browsers = [Browser(server.port, server.origin) for _ in range(load.connections)]
+    try:
+        if endpoint.prepare is not None:
+            each(browsers, lambda b: endpoint.prepare(b, seeded))
+        if wrk.available() and (endpoint.fixed or endpoint.scripted):
+            request = (
+                endpoint.fixed(seeded) if endpoint.fixed else endpoint.scripted(seeded, browsers)
+            )
+            wrk.run(server.port, request, load.connections, load.warmup)
+            cpu, db_cpu = server.cpu_seconds(), clock.cpu_seconds()
+            counted = wrk.run(server.port, request, load.connections, load.seconds)
+            driver, seconds = "wrk", counted.seconds
+        else:
             drive(browsers, lambda b: endpoint.step(b, seeded), load.warmup)
             cpu, db_cpu = server.cpu_seconds(), clock.cpu_seconds()
             started = time.perf_counter()
-            stepped = drive(browsers, lambda b: endpoint.step(b, seeded), load.seconds)
-            seconds = time.perf_counter() - started
-        finally:
-            for browser in browsers:
-                browser.close()
-        done, failed, first_failure, driver = (
-            stepped.done,
-            stepped.failed,
-            stepped.first_failure,
-            "python",
-        )
-    cpu_after, db_cpu_after = server.cpu_seconds(), clock.cpu_seconds()
-    if first_failure:
-        progress(f"http {label}: {endpoint.name}: {failed} failed, first: ")
-        progress(f"  {first_failure}")
+            counted = drive(browsers, lambda b: endpoint.step(b, seeded), load.seconds)
+            driver, seconds = "python", time.perf_counter() - started
+        cpu_after, db_cpu_after = server.cpu_seconds(), clock.cpu_seconds()
+    finally:
+        for browser in browsers:
+            browser.close()
+    if counted.first_failure:
+        progress(f"http {label}: {endpoint.name}: {counted.failed} failed, first: ")
+        progress(f"  {counted.first_failure}")
     db_spent = None if db_cpu is None or db_cpu_after is None else db_cpu_after - db_cpu
-    return Measured(endpoint.name, label, driver, done, failed, seconds, cpu_after - cpu, db_spent)
+    return Measured(
+        endpoint.name,
+        label,
+        driver,
+        counted.done,
+        counted.failed,
+        seconds,
+        cpu_after - cpu,
+        db_spent,
+    )
 
 
 def rows(measured: list[Measured], reference: Measured) -> list[tuple]:

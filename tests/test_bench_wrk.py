@@ -50,3 +50,44 @@ def test_the_script_carries_method_body_and_headers_and_refuses_what_lua_would_m
     for bad in ('say "hi"', "back\\slash", "new\nline", "é"):
         with pytest.raises(ValueError):
             wrk._script(wrk.Fixed("GET", "/", {"X-Test": bad}))
+
+
+FLOW = wrk.CodeFlow(
+    authorize="/authorize?response_type=code&client_id=web",
+    token="/token",
+    cookies=["session=one", "session=two"],
+    headers={"X-Forwarded-Proto": "https"},
+    token_headers={"Authorization": "Basic YTpi"},
+    token_form="grant_type=authorization_code&code_verifier=v",
+)
+
+
+def test_a_flow_run_counts_flows_and_the_scripts_failures_plus_broken_sockets():
+    report = REPORT + (
+        "  Socket errors: connect 0, read 1, write 0, timeout 0\n"
+        "  Non-2xx or 3xx responses: 3\n"
+        "Requests/sec:    878.05\n"
+        "flows: 1750, failed: 3, first: 400: invalid_grant\n"
+    )
+    run = wrk._flows(wrk.parse(report), report)
+    # The 3 answers not 2xx/3xx are the script's 3 failures, counted once.
+    assert (run.done, run.failed, run.seconds) == (1750, 4, 4.01)
+    assert run.first_failure == "400: invalid_grant"
+    clean = REPORT + "flows: 1760, failed: 0\n"
+    assert wrk._flows(wrk.parse(clean), clean).first_failure is None
+
+
+def test_a_flow_run_without_the_scripts_count_is_an_error():
+    with pytest.raises(RuntimeError, match="no count"):
+        wrk._flows(wrk.parse(REPORT), REPORT)
+
+
+def test_the_flow_script_carries_the_flow_and_a_nonce_prefix_of_its_own():
+    script, again = wrk._flow_script(FLOW), wrk._flow_script(FLOW)
+    assert f"AUTHORIZE = {wrk._lua(FLOW.authorize)}" in script
+    assert 'COOKIES = {"session=one", "session=two"}' in script
+    assert '["Authorization"] = "Basic YTpi"' in script
+    run_line = next(line for line in script.splitlines() if line.startswith("RUN = "))
+    assert run_line not in again  # a second run must not send the first one's nonces
+    with pytest.raises(ValueError):
+        wrk._flow_script(wrk.CodeFlow(**{**FLOW.__dict__, "cookies": ['session="quoted"']}))
