@@ -46,7 +46,8 @@ class CodeFlow:
     """A signed-in browser's authorization-code flow, over and over: ``GET authorize``
     with a nonce of its own each time, which must redirect with a code, then ``POST
     token`` with that code, which must answer 200. ``cookies`` (Cookie header values
-    of signed-in browsers) are taken in turn, one per flow."""
+    of signed-in browsers) are taken in turn, one per flow, each wrk thread its own
+    (a peer whose tokens collide when one person's flows share a second needs that)."""
 
     #: Path and query of the authorization request, without its nonce.
     authorize: str
@@ -77,14 +78,15 @@ def available() -> bool:
 
 def run(port: int, request: Fixed | CodeFlow, connections: int, seconds: float) -> Run:
     """``request`` (or flow) repeated over ``connections`` connections for ``seconds``."""
+    threads = min(THREADS, connections)
     if isinstance(request, CodeFlow):
-        script, path = _flow_script(request), request.authorize.split("?")[0]
+        script, path = _flow_script(request, threads), request.authorize.split("?")[0]
     else:
         script, path = _script(request), request.path
     with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-wrk-") as file:
         file.write(script)
         file.flush()
-        command = ["wrk", "--threads", str(min(THREADS, connections))]
+        command = ["wrk", "--threads", str(threads)]
         command += ["--connections", str(connections), "--duration", f"{max(1, round(seconds))}s"]
         command += ["--timeout", "30s", "--script", file.name]
         command.append(f"http://127.0.0.1:{port}{path}")
@@ -174,7 +176,8 @@ function request()
   started = started + 1
   local headers = {}
   for name, value in pairs(HEADERS) do headers[name] = value end
-  headers["Cookie"] = COOKIES[(started % #COOKIES) + 1]
+  -- Thread 1 takes cookies 1, 1 + THREADS, ...; thread 2 takes 2, 2 + THREADS, ...
+  headers["Cookie"] = COOKIES[((started - 1) * THREADS + id - 1) % #COOKIES + 1]
   local nonce = RUN .. "-" .. id .. "-" .. started
   return wrk.format("GET", AUTHORIZE .. "&nonce=" .. nonce, headers)
 end
@@ -208,7 +211,7 @@ end
 """
 
 
-def _flow_script(flow: CodeFlow) -> str:
+def _flow_script(flow: CodeFlow, threads: int) -> str:
     def table(values: dict[str, str]) -> str:
         return "{" + ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in values.items()) + "}"
 
@@ -219,6 +222,7 @@ def _flow_script(flow: CodeFlow) -> str:
     }
     constants = [
         f"RUN = {_lua(secrets.token_hex(6))}",
+        f"THREADS = {threads}",
         f"AUTHORIZE = {_lua(flow.authorize)}",
         f"TOKEN = {_lua(flow.token)}",
         f"TOKEN_FORM = {_lua(flow.token_form)}",

@@ -83,11 +83,12 @@ def test_a_flow_run_without_the_scripts_count_is_an_error():
 
 
 def test_the_flow_script_carries_the_flow_and_a_nonce_prefix_of_its_own():
-    script, again = wrk._flow_script(FLOW), wrk._flow_script(FLOW)
+    script, again = wrk._flow_script(FLOW, 2), wrk._flow_script(FLOW, 2)
     assert f"AUTHORIZE = {wrk._lua(FLOW.authorize)}" in script
     assert 'COOKIES = {"session=one", "session=two"}' in script
     assert '["Authorization"] = "Basic YTpi"' in script
+    assert "THREADS = 2" in script
     run_line = next(line for line in script.splitlines() if line.startswith("RUN = "))
     assert run_line not in again  # a second run must not send the first one's nonces
     with pytest.raises(ValueError):
-        wrk._flow_script(wrk.CodeFlow(**{**FLOW.__dict__, "cookies": ['session="quoted"']}))
+        wrk._flow_script(wrk.CodeFlow(**{**FLOW.__dict__, "cookies": ['session="quoted"']}), 2)
