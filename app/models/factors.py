@@ -84,9 +84,9 @@ class RecoveryCode(Base):
 
 
 class SpentChallenge(Base):
-    """A passkey challenge that has been answered once: a second answer to it is refused,
-    even from a copy of the cookie that held it. Kept until it would have expired anyway
-    (``vestibule purge`` removes it a day later)."""
+    """The challenge of a passkey sign-in: the same answer sent again, from a copy of the
+    cookie that held the challenge, is refused. Kept until the challenge would have
+    expired anyway (``vestibule purge`` removes it a day later)."""
 
     __tablename__ = "spent_challenges"
 

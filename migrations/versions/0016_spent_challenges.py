@@ -1,4 +1,4 @@
-"""spent_challenges: passkey challenges answered once, refused a second time
+"""spent_challenges: the challenges of passkey sign-ins, so an answer works once
 
 Revision ID: 0016
 Revises: 0015
@@ -6,8 +6,8 @@ Create Date: 2026-12-07 07:00:00
 
 Written by hand. A passkey challenge lives in the browser's signed session cookie; the
 first answer forgets it there, but a copy of the cookie taken before that answer still
-held it until it expired. The digest of each answered challenge is now kept until then,
-and a second answer to it is refused.
+held it until it expired. A passkey sign-in now keeps the digest of its challenge until
+then, and the same answer sent again is refused.
 """
 
 import sqlalchemy as sa
