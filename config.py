@@ -78,7 +78,8 @@ class DatabaseSettings:
     #: Seconds after which a pooled PostgreSQL connection is replaced (30 minutes).
     DATABASE_POOL_RECYCLE = _env_int("DATABASE_POOL_RECYCLE", 1800)
     #: Seconds a pooled connection may sit unused before it is pinged at its next use
-    #: (a restart of the server in between is then noticed before a request fails).
+    #: (a connection lost without a word is then noticed before a request fails; one
+    #: the server closed is noticed at its next use whatever its idle time).
     DATABASE_IDLE_PING = _env_int("DATABASE_IDLE_PING", 10)
 
 

@@ -82,7 +82,7 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from app.database import engine_options, ping_idle_connections, use_write_ahead_log
+    from app.database import engine_options, ping_when_in_doubt, use_write_ahead_log
     from app.extensions import csrf, db, limiter, migrate
 
     _create_sqlite_directory(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -90,7 +90,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         use_write_ahead_log(db.engine)
-        ping_idle_connections(db.engine, app.config["DATABASE_IDLE_PING"])
+        ping_when_in_doubt(db.engine, app.config["DATABASE_IDLE_PING"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

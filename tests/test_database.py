@@ -1,4 +1,4 @@
-"""Engine settings: no ping per request, dead idle connections replaced on PostgreSQL,
+"""Engine settings: no ping per request, dead pooled connections replaced on PostgreSQL,
 bound parameters (emails, token hashes) never in error texts."""
 
 from __future__ import annotations
@@ -57,15 +57,37 @@ def postgres_url():
         gc.collect()
 
 
+def _kill(pid: int) -> None:
+    """Let the server end connection ``pid``, and wait until its process is gone (so
+    its goodbye has been sent)."""
+    killer = create_engine(postgres_url_or_skip())
+    with killer.begin() as conn:
+        assert conn.scalar(text("select pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+    killer.dispose()
+
+
 def _kill_pooled_connection(app) -> None:
     """Let the server end the connection that sits in the app's pool."""
     with app.app_context():
         pid = db.session.scalar(text("select pg_backend_pid()"))
         db.session.remove()  # back to the pool, idle
-    killer = create_engine(postgres_url_or_skip())
-    with killer.begin() as conn:
-        assert conn.scalar(text("select pg_terminate_backend(:pid)"), {"pid": pid})
-    killer.dispose()
+    _kill(pid)
+
+
+@pytest.fixture
+def pings(monkeypatch):
+    """Counts the pings the engines' dialects send before a checkout."""
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+    sent: list[int] = []
+    original = PGDialect_psycopg.do_ping
+
+    def counting(self, dbapi_connection):
+        sent.append(1)
+        return original(self, dbapi_connection)
+
+    monkeypatch.setattr(PGDialect_psycopg, "do_ping", counting)
+    return sent
 
 
 def test_idle_connection_killed_by_the_server_is_replaced(postgres_url):
@@ -79,12 +101,38 @@ def test_idle_connection_killed_by_the_server_is_replaced(postgres_url):
         db.engine.dispose()
 
 
-def test_without_the_idle_ping_the_dead_connection_fails_once(postgres_url):
-    """The same without pinging (idle time below the threshold): one failure, after
-    which the pool starts afresh. (Shows what the ping saves a request from.)"""
+def test_connection_the_server_closed_is_replaced_without_waiting_for_the_idle_ping(
+    postgres_url, pings
+):
+    """A server that ends a connection (a restart, an administrator) says so on its
+    socket: the next checkout sees it without a round trip, pings, and replaces the
+    connection, however short its idle time. The request works."""
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=postgres_url, DATABASE_IDLE_PING=3600)
     _kill_pooled_connection(app)
     with app.app_context():
+        assert db.session.scalar(text("select 1")) == 1
+        db.engine.dispose()
+    assert len(pings) == 1
+
+
+def test_a_healthy_busy_pool_sends_no_ping(postgres_url, pings):
+    """Checkouts of live connections used moments ago cost no round trip."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=postgres_url, DATABASE_IDLE_PING=3600)
+    for _ in range(5):
+        with app.app_context():
+            assert db.session.scalar(text("select 1")) == 1
+    with app.app_context():
+        db.engine.dispose()
+    assert pings == []
+
+
+def test_connection_killed_while_in_use_fails_that_request_once(postgres_url):
+    """What no check before use can save: the connection dies after its checkout. That
+    use fails; the pool then starts afresh."""
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=postgres_url, DATABASE_IDLE_PING=3600)
+    with app.app_context():
+        pid = db.session.scalar(text("select pg_backend_pid()"))
+        _kill(pid)
         with pytest.raises(OperationalError):
             db.session.scalar(text("select 1"))
         db.session.remove()

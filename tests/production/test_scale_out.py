@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from urllib.request import urlopen
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.conftest import postgres_url_or_skip, private_schema
 from tests.e2e.conftest import free_port
@@ -36,6 +37,8 @@ from tests.production.https_servers import tls_terminating_proxy
 INSTANCES = 2
 #: Sign-in attempts allowed per client address, for all instances together.
 SIGN_IN_LIMIT = 4
+#: What the instances call themselves to PostgreSQL.
+APPLICATION_NAME = f"vestibule_scale_{secrets.token_hex(4)}"
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +51,8 @@ def cluster(tls_files, mail_server, relying_party, workdir) -> Iterator[tuple]:
     logs.mkdir()
     with ExitStack() as stack:
         database_url = stack.enter_context(private_schema(base_url, "vestibule_scale_out"))
+        # Names the instances' connections in pg_stat_activity (the restart test).
+        database_url += f"&application_name={APPLICATION_NAME}"
         installation = install(database_url, mail_server.port, tls_files, relying_party)
         prefix = f"vestibule-scale-{secrets.token_hex(6)}"
         stack.callback(forget_rate_limits, prefix)
@@ -205,6 +210,49 @@ def test_the_sign_in_limit_is_shared_by_the_instances(cluster):
         )
     assert [a.status for a in answers] == [400] * SIGN_IN_LIMIT + [429]
     assert len({_upstream(a) for a in answers}) == INSTANCES
+
+
+def test_a_database_restart_costs_no_request(cluster):
+    """PostgreSQL ends every connection of both instances, as a restart does, moments
+    after they were used: the next requests, on every instance, are answered (each
+    worker notices its dead connections before using them), none with a 503."""
+    cluster, _ = cluster
+    office = cluster.client()
+
+    def token():
+        return office.post(
+            "/token",
+            form={"grant_type": "client_credentials", "scope": "invitations:read"},
+            headers=cluster.back_office.basic_auth(),
+        )
+
+    warm = [token() for _ in range(8)]
+    assert [a.status for a in warm] == [200] * len(warm), warm[0].text
+    assert _terminate_connections(APPLICATION_NAME) >= INSTANCES
+
+    after = [token() for _ in range(12)]
+    assert [a.status for a in after] == [200] * len(after), [a.text for a in after]
+    assert len({_upstream(a) for a in after}) == INSTANCES
+    assert _terminate_connections(APPLICATION_NAME) >= INSTANCES  # they connected anew
+
+
+def _terminate_connections(application_name: str) -> int:
+    """End every connection called ``application_name``, waiting for each to be gone;
+    how many there were."""
+    killer = create_engine(postgres_url_or_skip())
+    try:
+        with killer.begin() as conn:
+            ended = conn.scalars(
+                text(
+                    "select pg_terminate_backend(pid, 5000) from pg_stat_activity "
+                    "where application_name = :name"
+                ),
+                {"name": application_name},
+            ).all()
+    finally:
+        killer.dispose()
+    assert all(ended)
+    return len(ended)
 
 
 def _path(location: str) -> str:
