@@ -31,12 +31,13 @@ def enrol(app, sub: str) -> tuple[str, list[str]]:
     with app.app_context():
         account = find(sub)
         started = totp.begin(account)
-        codes = totp.confirm(account, started.factor_id, code_for(started.secret))
+        codes = totp.confirm(account, started.sealed, code_for(started.secret))
         return started.secret, codes
 
 
 def stored_secret(app, sub: str) -> str | None:
-    """The secret of ``sub``'s authenticator (set up or being set up), unsealed."""
+    """The secret of ``sub``'s stored authenticator, unsealed (None before one is
+    confirmed: a set-up in progress is stored nowhere)."""
     with app.app_context():
         row = db.session.scalar(select(TotpFactor).where(TotpFactor.account_id == find(sub).id))
         return None if row is None else unseal(row.sealed_secret, totp.SEAL_PURPOSE)

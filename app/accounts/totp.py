@@ -1,12 +1,14 @@
 """The TOTP second factor (RFC 6238, with pyotp) and its one-time recovery codes
 (issue 16).
 
-Enrolment has two steps: ``begin`` makes a fresh secret (sealed at rest with
-``app.crypto.seal``, purpose "totp") and the page shows it as a QR code and as text;
-``confirm`` takes a first code from the person's app, and only then does the
-authenticator count, with ten recovery codes shown that once. The caller keeps the id
-of the enrolment it began (in the browser's signed session), so nobody else's
-unfinished enrolment is ever confirmed.
+Enrolment has two steps: ``begin`` makes a fresh secret and the page shows it as a QR
+code and as text; ``confirm`` takes a first code from the person's app, and only then
+is the authenticator stored (its secret sealed with ``app.crypto.seal``, purpose
+"totp") and counts, with ten recovery codes shown that once. Until then nothing is
+written: the caller keeps the enrolment it began, its secret sealed for that account
+(``Enrolment.sealed``), in the browser's signed session, so showing the set-up page
+writes no row, giving up is forgetting it, and nobody else's enrolment is ever
+confirmed.
 
 A code is six digits from the current 30-second step or the one either side
 (clocks drift), compared in constant time; a code from a step at or before the last
@@ -25,8 +27,10 @@ from datetime import UTC, datetime
 
 import pyotp
 import segno
+from cryptography.fernet import InvalidToken
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from app import events
 from app.accounts import throttle
@@ -38,6 +42,8 @@ from app.models import Account, utcnow
 from app.models.factors import RecoveryCode, TotpFactor
 
 SEAL_PURPOSE = "totp"
+#: An enrolment's secret on its way through the browser is sealed for its account.
+_ENROLMENT_PURPOSE = "totp-enrolment"
 #: Digits of a code (pyotp's and every authenticator app's default).
 DIGITS = 6
 #: Steps either side of the current one whose codes are still accepted (±30 s).
@@ -68,9 +74,11 @@ class NotEnrolled(Conflict):
 
 @dataclass(frozen=True)
 class Enrolment:
-    """An authenticator being set up: what the page shows to add it to an app."""
+    """An authenticator being set up: what the page shows to add it to an app, and
+    what the browser keeps until a first code confirms it."""
 
-    factor_id: int
+    #: The secret sealed for its account: what the caller keeps (``enrolment``).
+    sealed: str
     secret: str
     uri: str
 
@@ -89,38 +97,63 @@ class Enrolment:
 
 
 def begin(account: Account) -> Enrolment:
-    """Start setting up an authenticator with a fresh secret, replacing an unfinished
-    one. AlreadyEnrolled when one is confirmed. Commits."""
+    """Start setting up an authenticator with a fresh secret. Writes nothing: the caller
+    keeps ``sealed`` for ``enrolment`` and ``confirm``. AlreadyEnrolled when one is
+    confirmed."""
     if authenticator(account) is not None:
         raise AlreadyEnrolled("two-step sign-in is set up already; remove it first")
-    db.session.execute(delete(TotpFactor).where(TotpFactor.account_id == account.id))
     secret = pyotp.random_base32()
-    row = TotpFactor(account_id=account.id, sealed_secret=seal(secret, SEAL_PURPOSE))
-    db.session.add(row)
-    db.session.commit()
-    return _enrolment(account, row.id, secret)
+    return _enrolment(account, seal(secret, _enrolment_purpose(account)), secret)
 
 
-def enrolment(account: Account, factor_id: int | None) -> Enrolment | None:
-    """The unfinished enrolment ``factor_id`` of ``account``, if it is still there."""
-    row = _unconfirmed(account, factor_id)
-    return None if row is None else _enrolment(account, row.id, _secret(row))
+def enrolment(account: Account, sealed: object) -> Enrolment | None:
+    """The enrolment ``begin`` started for ``account`` and the caller kept (``sealed``),
+    or None when there is none or it was sealed for someone else (or is not one)."""
+    if not isinstance(sealed, str):
+        return None
+    try:
+        secret = unseal(sealed, _enrolment_purpose(account))
+    except (InvalidToken, ValueError):
+        return None
+    return _enrolment(account, sealed, secret)
 
 
-def confirm(account: Account, factor_id: int | None, code: str) -> list[str]:
-    """Finish an enrolment with a first code from the app; returns the recovery codes,
-    shown only now. CodeRefused for a wrong code or an enrolment that is gone (it
-    counts); TooManyFailures while slowed down. Commits."""
+def confirm(account: Account, sealed: object, code: str) -> list[str]:
+    """Finish an enrolment with a first code from the app: the authenticator is stored
+    and the recovery codes returned, shown only now. CodeRefused for a wrong code or no
+    enrolment (it counts); TooManyFailures while slowed down; AlreadyEnrolled when one
+    was confirmed meanwhile (another browser). Commits."""
     key = _throttle_key(account)
     throttle.refuse_if_blocked(key)
-    row = _unconfirmed(account, factor_id)
-    step = _matching_step(_secret(row), code) if row is not None else None
-    if row is None or step is None:
+    started = enrolment(account, sealed)
+    step = _matching_step(started.secret, code) if started is not None else None
+    if started is None or step is None:
         throttle.record_failure(key)
         raise CodeRefused()
+    if authenticator(account) is not None:
+        raise AlreadyEnrolled("two-step sign-in is set up already")
+    # Unconfirmed rows were written by earlier versions when a set-up began.
+    db.session.execute(
+        delete(TotpFactor).where(
+            TotpFactor.account_id == account.id, TotpFactor.confirmed_at.is_(None)
+        )
+    )
     now = utcnow()
-    row.confirmed_at = row.last_used_at = now
-    row.last_step = step
+    db.session.add(
+        TotpFactor(
+            account_id=account.id,
+            sealed_secret=seal(started.secret, SEAL_PURPOSE),
+            confirmed_at=now,
+            last_used_at=now,
+            last_step=step,
+        )
+    )
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another browser's confirmation won (one authenticator per account).
+        db.session.rollback()
+        raise AlreadyEnrolled("two-step sign-in is set up already") from None
     codes = _replace_recovery_codes(account)
     throttle.forget_failures(key)
     actor = f"account:{account.sub}"
@@ -129,21 +162,17 @@ def confirm(account: Account, factor_id: int | None, code: str) -> list[str]:
     return codes
 
 
-def _enrolment(account: Account, factor_id: int, secret: str) -> Enrolment:
+def _enrolment(account: Account, sealed: str, secret: str) -> Enrolment:
     label = account.email or account.phone_number or account.sub
     uri = pyotp.TOTP(secret).provisioning_uri(
         name=label, issuer_name=current_app.config["ACCOUNT_NAME"]
     )
-    return Enrolment(factor_id, secret, uri)
+    return Enrolment(sealed, secret, uri)
 
 
-def _unconfirmed(account: Account, factor_id: int | None) -> TotpFactor | None:
-    if factor_id is None:
-        return None
-    row = db.session.get(TotpFactor, factor_id)
-    if row is None or row.account_id != account.id or row.confirmed_at is not None:
-        return None
-    return row
+def _enrolment_purpose(account: Account) -> str:
+    # Bound to the account: a sealed enrolment of one account is nothing to another.
+    return f"{_ENROLMENT_PURPOSE}:{account.sub}"
 
 
 # -- signing in ----------------------------------------------------------------------------
@@ -281,8 +310,8 @@ def authenticator(account: Account) -> TotpFactor | None:
 
 
 def remove(account: Account, actor: str) -> bool:
-    """Remove the authenticator (set up or not) and the recovery codes; whether a
-    confirmed one was removed (only then is ``user.mfa_removed`` recorded). Commits."""
+    """Remove the authenticator and the recovery codes; whether a confirmed one was
+    removed (only then is ``user.mfa_removed`` recorded). Commits."""
     had_one = authenticator(account) is not None
     db.session.execute(delete(TotpFactor).where(TotpFactor.account_id == account.id))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))

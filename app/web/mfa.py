@@ -43,8 +43,9 @@ from app.web.registration_pages import expired_page
 
 bp = Blueprint("mfa", __name__)
 
-#: The id of the authenticator this browser began to set up (totp.begin): only the
-#: browser that saw a secret may confirm it.
+#: The authenticator this browser began to set up (totp.begin), its secret sealed for
+#: the account: only the browser that saw a secret may confirm it, and nothing is
+#: stored before it does.
 _ENROLMENT = "totp_enrolment"
 
 
@@ -202,8 +203,7 @@ def _give_code(subject: Subject, form: CodeForm) -> list[str] | bool:
     codes: list[str] | bool = True
     try:
         if totp.authenticator(subject.account) is None:
-            codes = totp.confirm(subject.account, session.get(_ENROLMENT), form.code.data)
-            session.pop(_ENROLMENT, None)
+            codes = confirm_browser_enrolment(subject.account, form.code.data)
         else:
             totp.verify(subject.account, form.code.data)
     except TooManyFailures as exc:
@@ -225,12 +225,29 @@ def _give_code(subject: Subject, form: CodeForm) -> list[str] | bool:
 
 def browser_enrolment(account: Account, begin: bool = False) -> totp.Enrolment | None:
     """The authenticator this browser is setting up for ``account``; with ``begin``, a
-    new one when there is none."""
+    new one when there is none (kept in the session; nothing is written)."""
     found = totp.enrolment(account, session.get(_ENROLMENT))
     if found is None and begin:
         found = totp.begin(account)
-        session[_ENROLMENT] = found.factor_id
+        session[_ENROLMENT] = found.sealed
     return found
+
+
+def confirm_browser_enrolment(account: Account, code: str) -> list[str]:
+    """Finish this browser's set-up with a first code (totp.confirm, whose refusals it
+    lets through): the recovery codes. The set-up is forgotten once it is stored."""
+    try:
+        codes = totp.confirm(account, session.get(_ENROLMENT), code)
+    except totp.AlreadyEnrolled:
+        forget_browser_enrolment()  # another browser finished first
+        raise
+    forget_browser_enrolment()
+    return codes
+
+
+def forget_browser_enrolment() -> None:
+    """Give up this browser's set-up (nothing was stored for it)."""
+    session.pop(_ENROLMENT, None)
 
 
 # -- pages ---------------------------------------------------------------------------------

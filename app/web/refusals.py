@@ -92,6 +92,7 @@ SERVICE_MESSAGES = (
     # two-step sign-in (issue 16)
     N_("this code is not right; try the current one"),
     N_("two-step sign-in is set up already; remove it first"),
+    N_("two-step sign-in is set up already"),
     N_("two-step sign-in is not set up"),
     N_("enter your password or a code"),
     # invitations

@@ -5,7 +5,7 @@ codes slowed down) and the account page's "Two-step sign-in" section."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.accounts import totp
 from app.accounts.service import find
@@ -106,15 +106,52 @@ def test_secrets_and_codes_are_not_stored_in_clear(app, person):
 
 
 def test_an_enrolment_is_confirmed_only_with_its_own_secret(app, person):
-    """A first code confirms the enrolment it was begun for, not a later one."""
+    """A first code confirms the enrolment it was begun for, not another one."""
     with app.app_context():
         first = totp.begin(find(person.sub))
-        second = totp.begin(find(person.sub))  # replaces the unfinished first one
+        second = totp.begin(find(person.sub))
         with pytest.raises(totp.CodeRefused):
-            totp.confirm(find(person.sub), first.factor_id, code_for(first.secret))
+            totp.confirm(find(person.sub), first.sealed, code_for(second.secret))
         assert totp.authenticator(find(person.sub)) is None
-        totp.confirm(find(person.sub), second.factor_id, code_for(second.secret))
+        totp.confirm(find(person.sub), second.sealed, code_for(second.secret))
         assert totp.authenticator(find(person.sub)) is not None
+    assert stored_secret(app, person.sub) == second.secret
+
+
+def test_beginning_a_set_up_writes_nothing(app, person):
+    """Only a confirmed authenticator is stored: a set-up begun and given up leaves no
+    row (the page that shows it changes nothing)."""
+    with app.app_context():
+        started = totp.begin(find(person.sub))
+        assert db.session.scalar(select(func.count(TotpFactor.id))) == 0
+        assert totp.enrolment(find(person.sub), started.sealed).secret == started.secret
+    assert stored_secret(app, person.sub) is None
+
+
+def test_an_enrolment_sealed_for_another_account_is_nothing(app, factory, person):
+    """What one account's set-up keeps in its browser confirms nothing for another, nor
+    do values that are not an enrolment."""
+    other = factory.account(email="grace@example.com")
+    with app.app_context():
+        started = totp.begin(find(other.sub))
+        for kept in (started.sealed, None, 7, "not sealed", "é"):
+            assert totp.enrolment(find(person.sub), kept) is None
+            with pytest.raises(totp.CodeRefused):
+                totp.confirm(find(person.sub), kept, code_for(started.secret))
+        assert totp.authenticator(find(person.sub)) is None
+
+
+def test_of_two_set_ups_the_first_confirmed_wins(app, person):
+    """Two browsers set up at once: the second confirmation is refused (409) and keeps
+    the first authenticator and its recovery codes."""
+    with app.app_context():
+        first = totp.begin(find(person.sub))
+        second = totp.begin(find(person.sub))
+        codes = totp.confirm(find(person.sub), first.sealed, code_for(first.secret))
+        with pytest.raises(totp.AlreadyEnrolled):
+            totp.confirm(find(person.sub), second.sealed, code_for(second.secret))
+    assert stored_secret(app, person.sub) == first.secret
+    _verify(app, person.sub, codes[0])
 
 
 def test_wrong_codes_are_slowed_down_and_a_password_does_not_clear_them(app, client, person):
@@ -179,7 +216,7 @@ def test_setting_up_on_the_account_page(app, browser, person):
 def test_a_wrong_first_code_is_refused_on_the_page(app, browser, person):
     """The section comes back with the error, and nothing is set up."""
     browser.post("/account/two-step/begin")
-    secret = stored_secret(app, person.sub)
+    secret = shown_secret(_text(browser.page()))
     wrong = "000000" if code_for(secret) != "000000" else "111111"
     answer = browser.post("/account/two-step/confirm", code=wrong)
     assert answer.status_code == 400
@@ -191,11 +228,73 @@ def test_a_wrong_first_code_is_refused_on_the_page(app, browser, person):
 def test_another_browser_cannot_confirm_this_browsers_set_up(app, browser, other_browser):
     """The secret shown in one browser is confirmed in that browser only."""
     browser.post("/account/two-step/begin")
-    secret = stored_secret(app, browser.person.sub)
+    secret = shown_secret(_text(browser.page()))
     answer = other_browser.post("/account/two-step/confirm", code=code_for(secret))
     assert answer.status_code == 400
     with app.app_context():
         assert totp.authenticator(find(browser.person.sub)) is None
+
+
+def test_a_set_up_can_be_cancelled_on_the_page(app, browser, person):
+    """ "Cancel setting up": the section offers to set up again, its code no longer
+    confirms anything, and nothing was ever stored."""
+    browser.post("/account/two-step/begin")
+    page = _text(browser.page())
+    secret = shown_secret(page)
+    assert "Cancel setting up" in page
+    answer = browser.post(form_action_of(page, "two-step/cancel"))
+    assert answer.status_code == 303 and answer.location.endswith("#two-step")
+    page = _text(browser.page())
+    assert "Two-step sign-in was not set up." in page
+    assert "Set up two-step sign-in" in page and secret not in page.replace(" ", "")
+    refused = browser.post("/account/two-step/confirm", code=code_for(secret))
+    assert refused.status_code == 400
+    assert stored_secret(app, person.sub) is None
+
+
+def test_after_turning_it_off_a_new_set_up_shows_a_new_secret(app, browser):
+    """The set-up this browser confirmed is forgotten: once turned off, the section
+    offers to set up again, and then shows a fresh secret."""
+    secret, _ = _set_up_on_the_page(browser)
+    assert browser.post("/account/two-step/remove", password=PASSWORD).status_code == 303
+    assert "Set up two-step sign-in" in _text(browser.page())
+    browser.post("/account/two-step/begin")
+    assert shown_secret(_text(browser.page())) != secret
+
+
+def test_a_set_up_finished_in_another_browser_meanwhile(app, browser, other_browser):
+    """Both browsers of one person began a set-up and one confirmed it: the other's
+    pages now ask for a code from the authenticator the first set up."""
+    browser.post("/account/two-step/begin")
+    mine = shown_secret(_text(browser.page()))
+    other_browser.post("/account/two-step/begin")
+    theirs = shown_secret(_text(other_browser.page()))
+    assert other_browser.post("/account/two-step/confirm", code=code_for(theirs)).status_code == 200
+    late = browser.client.get("/account")
+    assert late.status_code == 303 and "/login/second-factor" in late.location
+    asked = browser.client.get(late.location)
+    assert "Enter the code from your authenticator app" in _text(asked)
+    refused = browser.client.post(
+        late.location, data={"csrf_token": csrf_token(_text(asked)), "code": code_for(mine)}
+    )
+    assert refused.status_code == 400  # the code of the set-up it began counts for nothing
+    assert stored_secret(app, browser.person.sub) == theirs
+
+
+def test_a_confirmation_that_lost_the_race_forgets_its_set_up(app, person):
+    """Confirmed by another browser between this request's checks and its own
+    confirmation: refused (409), and this browser's set-up is forgotten."""
+    from flask import session
+
+    from app.web import mfa
+
+    with app.test_request_context():
+        mine = mfa.browser_enrolment(find(person.sub), begin=True)
+        assert session[mfa._ENROLMENT] == mine.sealed
+        enrol(app, person.sub)  # the other browser
+        with pytest.raises(totp.AlreadyEnrolled):
+            mfa.confirm_browser_enrolment(find(person.sub), code_for(mine.secret))
+        assert mfa._ENROLMENT not in session
 
 
 def test_new_recovery_codes_on_the_page(app, browser):
@@ -231,6 +330,7 @@ def test_turning_it_off_takes_the_password_or_a_code(app, browser, proof):
     [
         "/account/two-step/begin",
         "/account/two-step/confirm",
+        "/account/two-step/cancel",
         "/account/two-step/recovery-codes",
         "/account/two-step/remove",
     ],

@@ -16,7 +16,12 @@ from app.extensions import limiter
 from app.web.account import bp
 from app.web.account.limits import account_limit, sign_in_limit, slowed_down_text
 from app.web.account.page import account_page, done, signed_in
-from app.web.mfa import browser_enrolment, recovery_codes_page
+from app.web.mfa import (
+    browser_enrolment,
+    confirm_browser_enrolment,
+    forget_browser_enrolment,
+    recovery_codes_page,
+)
 from app.web.mfa_forms import CodeForm, RemoveForm
 from app.web.refusals import refusal_text
 
@@ -43,9 +48,8 @@ def two_step_confirm(browser):
     form = CodeForm()
     if not form.validate_on_submit():
         return account_page(browser, 400, two_step_form=form)
-    enrolment = browser_enrolment(browser.account)
     try:
-        codes = totp.confirm(browser.account, enrolment and enrolment.factor_id, form.code.data)
+        codes = confirm_browser_enrolment(browser.account, form.code.data)
     except TooManyFailures as exc:
         return _slowed_down(browser, exc, two_step_form=form)
     except totp.CodeRefused as exc:
@@ -53,6 +57,15 @@ def two_step_confirm(browser):
         return account_page(browser, exc.status, two_step_form=form)
     mfa_sign_in.strengthen(browser)  # the person just gave a code
     return recovery_codes_page(codes, url_for("web.account", _anchor=SECTION))
+
+
+@bp.post("/two-step/cancel")
+@limiter.limit(account_limit)
+@signed_in
+def two_step_cancel(browser):
+    """Give up setting up an authenticator app (nothing was stored for it)."""
+    forget_browser_enrolment()
+    return done(_("Two-step sign-in was not set up."), SECTION)
 
 
 @bp.post("/two-step/recovery-codes")
