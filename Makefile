@@ -39,15 +39,20 @@ test: install-dev
 ## bench: benchmarks, not tests: bulk creation via the API (SQLite, PostgreSQL),
 ## search latency over 100,000 invitations, registration with production argon2,
 ## outbox email delivery, and the endpoints over HTTP under gunicorn in production
-## mode (requests/s and server CPU ms per request, against bare Flask; about 2 min)
+## mode (requests/s and server CPU ms per request, against bare Flask; about 2 min),
+## and the same endpoints' instructions per request under callgrind (about 2 min)
 ## (PostgreSQL at BENCH_DATABASE_URL or TEST_DATABASE_URL, default
 ## postgresql+psycopg://postgres@127.0.0.1:5432/test)
 ## The HTTP benchmark drives single-request endpoints with wrk (Debian's package, installed
-## here when this runs as root with apt-get), else with Python client threads.
+## here when this runs as root with apt-get), else with Python client threads. The
+## instruction counts need valgrind (Debian's package, installed here likewise).
 bench: install-dev
 	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
 		|| echo "wrk is not installed: the HTTP benchmark uses Python client threads"
+	@command -v valgrind >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; } \
+		|| echo "valgrind is not installed: no instruction counts"
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 ## i18n: extract the page strings (babel.cfg) into app/translations/messages.pot, update

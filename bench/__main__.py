@@ -7,7 +7,11 @@ argon2 parameters, on SQLite and PostgreSQL (``--only registration``); (d) invit
 emails delivered by the outbox worker over SMTP to a local sink, in messages per second
 (``--only messages``); (e) the endpoints over HTTP, served by gunicorn like production:
 requests per second and server CPU milliseconds per request, against bare Flask JSON
-(``--only http``; ``--http-tree`` serves another checkout's app, e.g. an older commit).
+(``--only http``; ``--http-tree`` serves another checkout's app, e.g. an older commit);
+(f) invitation emails' delay while webhooks wait (``--only outbox-lanes``);
+(g) the same endpoints' instructions per request in the app's process, counted by
+valgrind's callgrind: unlike time, the same on a busy machine (``--only instructions``;
+``--http-tree`` too).
 PostgreSQL comes from BENCH_DATABASE_URL or TEST_DATABASE_URL (default a local
 ``test`` database); each run works in a private schema dropped at the end.
 """
@@ -19,7 +23,15 @@ import random
 import time
 from pathlib import Path
 
-from bench import bulk_create, http_rates, messages, outbox_lanes, registration, search
+from bench import (
+    bulk_create,
+    http_rates,
+    instructions,
+    messages,
+    outbox_lanes,
+    registration,
+    search,
+)
 from bench.harness import (
     bench_app,
     database_version,
@@ -38,6 +50,7 @@ BENCHMARKS = (
     "messages",
     "http",
     "outbox-lanes",
+    "instructions",
 )
 #: Benchmarks that cannot run at all without PostgreSQL.
 POSTGRES_ONLY = ("bulk-postgresql", "search")
@@ -73,6 +86,8 @@ def main() -> None:
         _http(options, ["sqlite"] if unreachable else ["sqlite", "postgresql"])
     if "outbox-lanes" in chosen:
         outbox_lanes.report(["sqlite"] if unreachable else ["sqlite", "postgresql"])
+    if "instructions" in chosen:
+        _instructions(options, ["sqlite"] if unreachable else ["sqlite", "postgresql"])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -99,6 +114,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--http-connections", type=int, default=8, help="client connections (threads)"
+    )
+    parser.add_argument(
+        "--instruction-requests",
+        type=int,
+        default=100,
+        help="repetitions of each endpoint counted by callgrind",
     )
     parser.add_argument(
         "--http-tree",
@@ -229,6 +250,30 @@ def _http(options: argparse.Namespace, backends: list[str]) -> None:
     for m in measured:
         if m.endpoint.startswith("sign-in"):
             print(f"{m.database}: {1000 / m.cpu_ms:.1f} sign-ins per second per core")
+
+
+def _instructions(options: argparse.Namespace, backends: list[str]) -> None:
+    if not instructions.available():
+        print("(g) skipped: valgrind is not installed (make bench installs it as root)")
+        return
+    requests, warmup = options.instruction_requests, 5
+    started = time.perf_counter()
+    reference = instructions.bare(requests, warmup)
+    counted = [reference]
+    for backend in backends:
+        counted += instructions.vestibule(backend, requests, warmup, options.http_tree)
+    print_table(
+        "(g) Instructions per request in the app's process, counted by callgrind "
+        f"({instructions.environment_note()}): the same for the same code whatever the "
+        "machine's load, so compare commits here (--http-tree), not machines. The app "
+        "called as WSGI in one process, VESTIBULE_ENV=production, rate limits as in (e); "
+        f"{requests} repetitions after {warmup} of warm-up; app from "
+        f"{http_rates.tree_label(options.http_tree)}; "
+        f"{time.perf_counter() - started:.0f} s in all. Not counted: gunicorn, sockets, "
+        "PostgreSQL's own process. A code flow is GET /authorize + POST /token.",
+        instructions.HEADER,
+        instructions.rows(counted, reference),
+    )
 
 
 def _ms(latency) -> tuple[str, str]:

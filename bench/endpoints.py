@@ -233,13 +233,13 @@ def redeem_code(browser: Browser, seeded: Seeded) -> dict:
     """One authorization-code flow of a signed-in browser; the token response."""
     verifier, challenge = pkce_pair()
     state = "st-" + verifier[:12]
-    params = {**_authorization(seeded, challenge, state), "nonce": "n-" + verifier[12:24]}
+    params = {**authorization_params(seeded, challenge, state), "nonce": "n-" + verifier[12:24]}
     answer = browser.get("/authorize?" + urlencode(params)).expect(302, 303)
     location = answer.headers.get("Location", "")
     got = query(location)
     if not location.startswith(seeded.web.redirect_uri) or got.get("state") != state:
         raise Unexpected(f"/authorize sent the browser to {urlsplit(location).path or '?'}")
-    form = {**_redemption(seeded, verifier), "code": got["code"]}
+    form = {**redemption_form(seeded, verifier), "code": got["code"]}
     reply = browser.post("/token", form, seeded.web.basic_auth()).expect(200)
     return json.loads(reply.body)
 
@@ -249,16 +249,16 @@ def scripted_code_flow(seeded: Seeded, browsers: list[Browser]) -> CodeFlow:
     for every flow (the server asks nothing more of it), a nonce per flow."""
     verifier, challenge = pkce_pair()
     return CodeFlow(
-        authorize="/authorize?" + urlencode(_authorization(seeded, challenge, "st-wrk")),
+        authorize="/authorize?" + urlencode(authorization_params(seeded, challenge, "st-wrk")),
         token="/token",
         cookies=["; ".join(f"{k}={v}" for k, v in b.cookies.items()) for b in browsers],
         headers=dict(PROXY_HEADERS),
         token_headers=seeded.web.basic_auth(),
-        token_form=urlencode(_redemption(seeded, verifier)),
+        token_form=urlencode(redemption_form(seeded, verifier)),
     )
 
 
-def _authorization(seeded: Seeded, challenge: str, state: str) -> dict[str, str]:
+def authorization_params(seeded: Seeded, challenge: str, state: str) -> dict[str, str]:
     return {
         "response_type": "code",
         "client_id": seeded.web.client_id,
@@ -270,7 +270,7 @@ def _authorization(seeded: Seeded, challenge: str, state: str) -> dict[str, str]
     }
 
 
-def _redemption(seeded: Seeded, verifier: str) -> dict[str, str]:
+def redemption_form(seeded: Seeded, verifier: str) -> dict[str, str]:
     return {
         "grant_type": "authorization_code",
         "redirect_uri": seeded.web.redirect_uri,
