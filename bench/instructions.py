@@ -14,12 +14,13 @@ is on only while an endpoint repeats, after its warm-up.
 from __future__ import annotations
 
 import json
+import os
 import re
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -47,6 +48,8 @@ COUNTED = ("discovery", "JWKS", "token_cc", "code flow (authorize + token)", "us
 BARE_NAME = "bare Flask JSON (GET /ping)"
 #: Seconds to wait for one turn of the runner (a warm-up under valgrind is slow).
 TURN_TIMEOUT = 600
+#: Seconds callgrind_control may take to answer.
+CONTROL_TIMEOUT = 60
 _TOTALS = re.compile(r"^totals:\s+(\d+)", re.MULTILINE)
 
 
@@ -146,28 +149,39 @@ def run(
         plan = {**plan, "host": f"127.0.0.1:{port}", "headers": PROXY_HEADERS}
         plan |= {"requests": requests, "warmup": warmup}
         (folder / "plan.json").write_text(json.dumps(plan))
-        out = folder / "callgrind.out"
+        runner_reads, parent_writes = os.pipe()
+        parent_reads, runner_writes = os.pipe()
         command = [
             "valgrind",
             "--tool=callgrind",
             "--instr-atstart=no",
-            f"--callgrind-out-file={out}",
+            f"--callgrind-out-file={folder / 'callgrind.out'}",
             sys.executable,
             "-P",  # not this folder on sys.path: its modules' names are common words
             str(RUNNER),
-            str(folder),
             target,
             str(folder / "plan.json"),
+            str(runner_reads),
+            str(runner_writes),
         ]
         log = folder / "runner.log"
         with log.open("w") as output:
             process = subprocess.Popen(  # noqa: S603 - valgrind and our own runner
-                command, env={**env, "PYTHONHASHSEED": "0"}, stdout=output, stderr=output
+                command,
+                env={**env, "PYTHONHASHSEED": "0"},
+                stdout=output,
+                stderr=output,
+                pass_fds=(runner_reads, runner_writes),
             )
+            os.close(runner_reads)
+            os.close(runner_writes)
+            turns = _Turns(process, parent_reads, parent_writes, log)
             try:
-                counts = [_count(process, folder, i, log) for i in range(len(plan["endpoints"]))]
+                counts = [turns.count(folder) for _ in plan["endpoints"]]
                 process.wait(timeout=TURN_TIMEOUT)
             finally:
+                os.close(parent_reads)
+                os.close(parent_writes)
                 if process.poll() is None:
                     process.kill()
                     process.wait(timeout=30)
@@ -175,18 +189,59 @@ def run(
     return [Counted(n, label, requests, c) for n, c in zip(names, counts, strict=True)]
 
 
-def _count(process: subprocess.Popen, folder: Path, i: int, log: Path) -> int:
-    """One endpoint's turn: counting on, its repetitions, counting off, the counts dumped."""
-    _wait(process, folder / f"ready-{i}", log)
-    _control(process.pid, "--instr=on")
-    (folder / f"go-{i}").write_text("")
-    _wait(process, folder / f"done-{i}", log)
-    _control(process.pid, "--instr=off")
-    before = set(folder.glob("callgrind.out.*"))
-    _control(process.pid, "--dump")
-    dumped = _new_dump(process, folder, before, log)
-    (folder / f"next-{i}").write_text("")
-    return totals(dumped.read_text())
+@dataclass
+class _Turns:
+    """The parent's side of the runner's pipes."""
+
+    process: subprocess.Popen
+    incoming: int
+    outgoing: int
+    log: Path
+
+    def count(self, folder: Path) -> int:
+        """One endpoint: counting on, its repetitions, counting off, the counts dumped."""
+        self.hear(b"r")
+        self.control("--instr=on")
+        os.write(self.outgoing, b"g")
+        self.hear(b"d")
+        self.control("--instr=off")
+        before = set(folder.glob("callgrind.out.*"))
+        self.control("--dump")
+        dumped = set(folder.glob("callgrind.out.*")) - before
+        if len(dumped) != 1:
+            raise RuntimeError(f"callgrind wrote {len(dumped)} dumps, not one:\n{self.tail()}")
+        os.write(self.outgoing, b"n")
+        return totals(dumped.pop().read_text())
+
+    def hear(self, expected: bytes) -> None:
+        """Until the runner says ``expected``; its log when it stops or says else."""
+        ready, _, _ = select.select([self.incoming], [], [], TURN_TIMEOUT)
+        heard = os.read(self.incoming, 1) if ready else b""
+        if heard != expected:
+            why = "stopped" if self.process.poll() is not None else f"said {heard!r}"
+            raise RuntimeError(f"the runner {why}, not {expected!r}:\n{self.tail()}")
+
+    def control(self, option: str) -> None:
+        """callgrind_control (through vgdb, which reaches the runner blocked in a read
+        with ptrace); it answers once the command is done."""
+        try:
+            done = subprocess.run(  # noqa: S603 - valgrind's own tool
+                ["callgrind_control", option, str(self.process.pid)],  # noqa: S607
+                capture_output=True,
+                text=True,
+                timeout=CONTROL_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(
+                f"callgrind_control {option} got no answer in {CONTROL_TIMEOUT} s "
+                "(vgdb needs ptrace to reach a process blocked in a read)"
+            ) from None
+        if done.returncode != 0:
+            raise RuntimeError(f"callgrind_control {option} failed: {done.stdout}{done.stderr}")
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def totals(dump: str) -> int:
@@ -195,45 +250,6 @@ def totals(dump: str) -> int:
     if found is None:
         raise RuntimeError("callgrind's dump has no totals line")
     return int(found.group(1))
-
-
-def _control(pid: int, option: str) -> None:
-    done = subprocess.run(  # noqa: S603 - valgrind's own tool
-        ["callgrind_control", option, str(pid)],  # noqa: S607
-        capture_output=True,
-        text=True,
-        timeout=TURN_TIMEOUT,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"callgrind_control {option} failed: {done.stdout}{done.stderr}")
-
-
-def _wait(process: subprocess.Popen, path: Path, log: Path) -> None:
-    deadline = time.monotonic() + TURN_TIMEOUT
-    while not path.exists():
-        if process.poll() is not None:
-            raise RuntimeError(f"the runner stopped ({process.returncode}):\n{_tail(log)}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the runner did not write {path.name} in time:\n{_tail(log)}")
-        time.sleep(0.1)
-
-
-def _new_dump(process: subprocess.Popen, folder: Path, before: set, log: Path) -> Path:
-    """The dump file callgrind wrote after ``before``, once it is complete."""
-    deadline = time.monotonic() + TURN_TIMEOUT
-    while True:
-        new = set(folder.glob("callgrind.out.*")) - before
-        for path in new:
-            if _TOTALS.search(path.read_text()):
-                return path
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"callgrind wrote no dump:\n{_tail(log)}")
-        time.sleep(0.1)
-
-
-def _tail(log: Path, lines: int = 30) -> str:
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def rows(counted: list[Counted], reference: Counted) -> list[tuple]:

@@ -3,16 +3,17 @@ gunicorn would, ``module:attribute`` from PYTHONPATH), calls it in this process 
 prepared requests, and for each endpoint of the plan repeats it while the parent has
 callgrind count instructions, and only then.
 
-Run as a script (``python bench/instructions_runner.py FOLDER TARGET PLAN``), not as
+Run as a script (``python -P bench/instructions_runner.py TARGET PLAN IN OUT``), not as
 part of the ``bench`` package: PYTHONPATH may point at another checkout's ``app``, and
 the only imports here are the standard library and that app.
 
-The parent and this program take turns through files in FOLDER: for endpoint ``i``
-this program writes ``ready-i`` after its warm-up and waits for ``go-i``; the parent
-turns counting on, writes ``go-i``; this program repeats the endpoint, writes
-``done-i`` and waits for ``next-i`` while the parent turns counting off and dumps the
-counts. Waiting sleeps a tenth of a second at a time, so the few turns of the wait loop
-that fall inside the counted part add thousands of instructions to millions.
+The parent and this program take turns over two pipes (file descriptors IN and OUT):
+for each endpoint this program warms up, writes ``r`` and blocks reading; the parent
+turns counting on and writes ``g``; this program repeats the endpoint, writes ``d`` and
+blocks reading again while the parent turns counting off and dumps the counts, then
+writes ``n``. Counting is switched only while this program is blocked in a read (which
+executes nothing; valgrind's vgdb reaches a blocked process with ptrace), so what is
+counted besides the repetitions is the same few instructions every time.
 """
 
 from __future__ import annotations
@@ -20,14 +21,12 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import os
 import re
 import sys
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-#: How long either side waits for the other before giving up (valgrind is slow).
-PATIENCE_SECONDS = 600
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -183,28 +182,26 @@ def _fixed(client: Client, endpoint: dict, headers: dict):
     return lambda: bare.expect((200,), method, path, headers, body)
 
 
-def wait_for(path: Path) -> None:
-    """Until the parent writes ``path``."""
-    deadline = time.monotonic() + PATIENCE_SECONDS
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{path.name} never came")
-        time.sleep(0.1)
+def turn(incoming: int, outgoing: int, say: bytes, expect: bytes) -> None:
+    """Tell the parent ``say``, then block until it answers ``expect``."""
+    os.write(outgoing, say)
+    heard = os.read(incoming, 1)
+    if heard != expect:
+        raise SystemExit(f"the parent said {heard!r}, not {expect!r}")
 
 
 def main() -> None:
-    folder, target, plan_file = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+    target, plan_file = sys.argv[1], Path(sys.argv[2])
+    incoming, outgoing = int(sys.argv[3]), int(sys.argv[4])
     plan = json.loads(plan_file.read_text())
     client = Client(load(target), plan["host"], plan["headers"])
-    for i, (_, step) in enumerate(steps(client, plan)):
+    for _, step in steps(client, plan):
         for _ in range(plan["warmup"]):
             step()
-        (folder / f"ready-{i}").write_text("")
-        wait_for(folder / f"go-{i}")
+        turn(incoming, outgoing, b"r", b"g")
         for _ in range(plan["requests"]):
             step()
-        (folder / f"done-{i}").write_text("")
-        wait_for(folder / f"next-{i}")
+        turn(incoming, outgoing, b"d", b"n")
 
 
 if __name__ == "__main__":

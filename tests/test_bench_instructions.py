@@ -69,11 +69,12 @@ def _bare(requests: int, path: str = "/ping") -> int:
 
 
 def test_counts_cover_the_repetitions_only_and_repeat(callgrind):
-    """Start-up and warm-up are not counted: 40 repetitions count twice 20 (within the
-    few turns of the runner's wait loop), and a second run of 20 counts the same."""
+    """Start-up and warm-up are not counted: 40 repetitions count about twice 20, and a
+    second run of 20 counts the same (here exactly, busy machine or not: counting is
+    switched while the runner is blocked in a read)."""
     twenty, forty, again = _bare(20), _bare(40), _bare(20)
     assert 1.9 < forty / twenty < 2.1
-    assert abs(again - twenty) / twenty < 0.01
+    assert abs(again - twenty) / twenty < 0.001
 
 
 def test_a_request_the_app_refuses_stops_the_count_with_its_reason(callgrind):
