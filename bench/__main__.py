@@ -256,7 +256,7 @@ def _instructions(options: argparse.Namespace, backends: list[str]) -> None:
     if not instructions.available():
         print("(g) skipped: valgrind is not installed (make bench installs it as root)")
         return
-    requests, warmup = options.instruction_requests, 5
+    requests, warmup = options.instruction_requests, instructions.WARMUP
     started = time.perf_counter()
     reference = instructions.bare(requests, warmup)
     counted = [reference]

@@ -46,6 +46,10 @@ RUNNER = Path(__file__).with_name("instructions_runner.py")
 #: elsewhere: table (c)).
 COUNTED = ("discovery", "JWKS", "token_cc", "code flow (authorize + token)", "userinfo")
 BARE_NAME = "bare Flask JSON (GET /ping)"
+#: Repetitions before counting: Python's and the libraries' caches fill over the first
+#: few dozen requests (a bare Flask request costs 524 k instructions first, 390 k
+#: after twenty).
+WARMUP = 50
 #: Seconds to wait for one turn of the runner (a warm-up under valgrind is slow).
 TURN_TIMEOUT = 600
 #: Seconds callgrind_control may take to answer.

@@ -18,6 +18,7 @@ counted besides the repetitions is the same few instructions every time.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import io
 import json
@@ -198,6 +199,11 @@ def main() -> None:
     for _, step in steps(client, plan):
         for _ in range(plan["warmup"]):
             step()
+        # Every count starts from the same garbage collector state: whether a full
+        # collection of everything imported falls inside the count must not depend on
+        # what the import and warm-up happened to allocate (paths, compiled files).
+        gc.collect()
+        gc.freeze()
         turn(incoming, outgoing, b"r", b"g")
         for _ in range(plan["requests"]):
             step()
