@@ -165,3 +165,29 @@ def _assert_signs_and_verifies(kid: str) -> None:
     header = {"alg": "RS256", "kid": kid}
     token = jwt.encode(header, {"sub": "x"}, keys.private_key(signer), ["RS256"])
     assert jwt.decode(token, keys.verification_keys(), algorithms=["RS256"]).header["kid"] == kid
+
+
+def test_0017_drops_only_set_ups_never_confirmed(empty_database_url):
+    """A row left by a set-up begun before 0017 and never confirmed goes; a confirmed
+    authenticator stays. (0017 changes no table, so the models fit the schema at 0016.)"""
+    from app.accounts.service import create_account, find
+    from app.models.factors import TotpFactor
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(revision="0016")
+        confirmed = create_account("kept@example.com", "a long enough password", given_name="K")
+        unfinished = create_account("gone@example.com", "a long enough password", given_name="G")
+        now = datetime.now(UTC)
+        db.session.add_all(
+            [
+                TotpFactor(account_id=confirmed.id, sealed_secret="x", confirmed_at=now),
+                TotpFactor(account_id=unfinished.id, sealed_secret="y"),
+            ]
+        )
+        db.session.commit()
+        upgrade()
+        left = db.session.scalars(sa.select(TotpFactor.account_id)).all()
+        assert left == [find(confirmed.sub).id]
+        db.session.remove()
+        db.engine.dispose()

@@ -130,14 +130,6 @@ def confirm(account: Account, sealed: object, code: str) -> list[str]:
     if started is None or step is None:
         throttle.record_failure(key)
         raise CodeRefused()
-    if authenticator(account) is not None:
-        raise AlreadyEnrolled("two-step sign-in is set up already")
-    # Unconfirmed rows were written by earlier versions when a set-up began.
-    db.session.execute(
-        delete(TotpFactor).where(
-            TotpFactor.account_id == account.id, TotpFactor.confirmed_at.is_(None)
-        )
-    )
     now = utcnow()
     db.session.add(
         TotpFactor(
@@ -151,7 +143,8 @@ def confirm(account: Account, sealed: object, code: str) -> list[str]:
     try:
         db.session.flush()
     except IntegrityError:
-        # Another browser's confirmation won (one authenticator per account).
+        # The account has one already, confirmed meanwhile in another browser (one
+        # row per account: the unique account_id decides, whoever came first).
         db.session.rollback()
         raise AlreadyEnrolled("two-step sign-in is set up already") from None
     codes = _replace_recovery_codes(account)
