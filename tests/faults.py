@@ -1,11 +1,36 @@
 """Injecting faults between the app and a real dependency, without stopping the shared
-service other tests use: a TCP forwarder whose link can be cut and restored."""
+service other tests use: a TCP forwarder whose link can be cut and restored, and
+PostgreSQL ending chosen connections as a restart would end them all."""
 
 from __future__ import annotations
 
 import socket
 import threading
 from contextlib import suppress
+
+from sqlalchemy import create_engine, text
+
+
+def end_postgres_connections(base_url: str, column: str, value: int | str) -> int:
+    """Let PostgreSQL end every connection whose ``pg_stat_activity.column`` (``pid``
+    or ``application_name``) is ``value``, as a restart does, waiting until each is gone
+    (so its goodbye has been sent); how many there were."""
+    if column not in ("pid", "application_name"):
+        raise ValueError(column)
+    killer = create_engine(base_url)
+    try:
+        with killer.begin() as conn:
+            ended = conn.scalars(
+                text(
+                    "select pg_terminate_backend(pid, 5000) from pg_stat_activity "
+                    f"where {column} = :value"
+                ),
+                {"value": value},
+            ).all()
+    finally:
+        killer.dispose()
+    assert all(ended), "a connection outlived pg_terminate_backend's wait"
+    return len(ended)
 
 
 class TcpForwarder:

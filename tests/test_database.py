@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from app import create_app
 from app.extensions import db
 from tests.conftest import postgres_url_or_skip, private_schema
-from tests.faults import TcpForwarder
+from tests.faults import TcpForwarder, end_postgres_connections
 from tests.helpers import Factory, bearer, post_as, sign_in
 
 
@@ -58,12 +58,8 @@ def postgres_url():
 
 
 def _kill(pid: int) -> None:
-    """Let the server end connection ``pid``, and wait until its process is gone (so
-    its goodbye has been sent)."""
-    killer = create_engine(postgres_url_or_skip())
-    with killer.begin() as conn:
-        assert conn.scalar(text("select pg_terminate_backend(:pid, 5000)"), {"pid": pid})
-    killer.dispose()
+    """Let the server end connection ``pid``."""
+    assert end_postgres_connections(postgres_url_or_skip(), "pid", pid) == 1
 
 
 def _kill_pooled_connection(app) -> None:

@@ -16,10 +16,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from urllib.request import urlopen
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.conftest import postgres_url_or_skip, private_schema
 from tests.e2e.conftest import free_port
+from tests.faults import end_postgres_connections
 from tests.helpers import NEW_PASSWORD, ClientInfo, bearer, csrf_token, form_action, pkce_pair
 from tests.production.deployment import (
     PLAYGROUND_ID,
@@ -226,33 +226,19 @@ def test_a_database_restart_costs_no_request(cluster):
             headers=cluster.back_office.basic_auth(),
         )
 
+    def restart() -> int:
+        return end_postgres_connections(
+            postgres_url_or_skip(), "application_name", APPLICATION_NAME
+        )
+
     warm = [token() for _ in range(8)]
     assert [a.status for a in warm] == [200] * len(warm), warm[0].text
-    assert _terminate_connections(APPLICATION_NAME) >= INSTANCES
+    assert restart() >= INSTANCES
 
     after = [token() for _ in range(12)]
     assert [a.status for a in after] == [200] * len(after), [a.text for a in after]
     assert len({_upstream(a) for a in after}) == INSTANCES
-    assert _terminate_connections(APPLICATION_NAME) >= INSTANCES  # they connected anew
-
-
-def _terminate_connections(application_name: str) -> int:
-    """End every connection called ``application_name``, waiting for each to be gone;
-    how many there were."""
-    killer = create_engine(postgres_url_or_skip())
-    try:
-        with killer.begin() as conn:
-            ended = conn.scalars(
-                text(
-                    "select pg_terminate_backend(pid, 5000) from pg_stat_activity "
-                    "where application_name = :name"
-                ),
-                {"name": application_name},
-            ).all()
-    finally:
-        killer.dispose()
-    assert all(ended)
-    return len(ended)
+    assert restart() >= INSTANCES  # they had connected anew
 
 
 def _path(location: str) -> str:
